@@ -1,0 +1,118 @@
+# huifang - one non-recursive Makefile.
+#
+# Targets:
+#   make run      install missing Debian packages, build, start huifangd with the
+#                 embedded SQLite store and the local mock provider (tools/run.sh)
+#   make test     install missing packages, build, run every test (unit + end-to-end)
+#   make asan     the same suite built with -fsanitize=address,undefined
+#   make all      build huifangd, the mock provider and the unit tests
+#   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
+#   make clean
+#
+# Switches:
+#   BUILD=dir     output directory (default build; `make asan` uses build/asan)
+#   SAN=1         sanitizer build (address + undefined behaviour)
+#   PREFIX=/usr/local DESTDIR=   install locations
+#   TEST_TIMEOUT_MULTIPLIER=n    stretch per-test timeouts (asan sets 3)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+SAN ?= 0
+CC ?= cc
+
+PKGS := libcurl libcrypto libcjson sqlite3 libmicrohttpd
+# libev ships no pkg-config file on Debian: fall back to -lev.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Igateway -Iadapters $(PKG_CFLAGS) -MMD -MP
+
+# ---- objects, listed by directory --------------------------------------
+LEAF_SRCS := gateway/util.c gateway/log.c
+CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/template.c \
+             gateway/catalogue.c gateway/plan.c gateway/store_sqlite.c gateway/metrics.c \
+             gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
+             gateway/survey_token.c gateway/dispatch.c gateway/api.c gateway/api_triggers.c \
+             gateway/gateway.c
+ADAPTER_SRCS := adapters/registry.c adapters/webhook.c
+DAEMON_SRCS := $(LEAF_SRCS) $(CORE_SRCS) $(ADAPTER_SRCS)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
+HUIFANGD := $(BUILD)/huifangd
+MOCK := $(BUILD)/mock_provider
+
+# ---- unit tests: each binary links its module and what it needs --------
+UNIT_TESTS := test_util test_calendar test_windows test_template test_config \
+              test_catalogue test_plan test_store test_intake test_webhook
+test_util_OBJS := gateway/util.c gateway/log.c
+test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
+test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
+test_template_OBJS := gateway/template.c gateway/util.c gateway/log.c
+test_config_OBJS := gateway/config.c gateway/util.c gateway/log.c
+test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c gateway/calendar.c \
+                       gateway/util.c gateway/log.c
+test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS)
+test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
+test_intake_OBJS := gateway/intake.c gateway/plan.c gateway/config.c $(test_catalogue_OBJS)
+test_webhook_OBJS := adapters/webhook.c adapters/registry.c gateway/util.c gateway/log.c
+
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+
+.PHONY: all run test check asan install clean deps bench
+all: $(HUIFANGD) $(MOCK) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(HUIFANGD): $(DAEMON_OBJS) $(BUILD)/gateway/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(MOCK): $(BUILD)/tools/mock_provider.o $(call obj,gateway/util.c gateway/log.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+define unit_rule
+$(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(call obj,$($(1)_OBJS))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+deps:
+	@tools/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run.sh $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all
+	@BUILD=$(BUILD) tests/run_tests.sh
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@BUILD=build/asan TEST_TIMEOUT_MULTIPLIER=3 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  tests/run_tests.sh
+
+install: $(HUIFANGD)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/huifang
+	install -m 755 $(HUIFANGD) $(DESTDIR)$(PREFIX)/bin/huifangd
+	cp -r config templates $(DESTDIR)$(PREFIX)/share/huifang/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,110 @@
+/*
+ * adapter.h - the channel adapter interface.
+ *
+ * Each channel (webhook now; WeChat, WeCom, Aliyun SMS, Tencent SMS next)
+ * is one file exporting a const struct channel_adapter. Adapters never
+ * touch the event loop, curl or the store: they turn a rendered message
+ * into an HTTP request description, and the provider's answer into a
+ * send_result. outbound.c does the I/O, dispatch.c the bookkeeping.
+ */
+#ifndef HF_ADAPTER_H
+#define HF_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+
+#define HTTP_REQ_MAX_HEADERS 12
+
+/* An outbound HTTP request. All strings are heap-owned by the struct;
+ * http_req_cleanup() frees them. */
+struct http_req {
+    char *method;                          /* "POST" */
+    char *url;
+    char *headers[HTTP_REQ_MAX_HEADERS];   /* "Name: value" */
+    int nheaders;
+    char *body;
+    size_t body_len;
+};
+
+void http_req_init(struct http_req *r);
+void http_req_cleanup(struct http_req *r);
+/* Append a header line built with printf. Asserts on overflow (programmer
+ * error: adapters know how many headers they add). */
+void http_req_add_header(struct http_req *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The answer to an outbound request, as outbound.c saw it. */
+struct http_resp {
+    int transport_error;   /* 1 if no HTTP answer (connect, timeout, reset, too big) */
+    int timed_out;         /* 1 when the transport error was a timeout */
+    int cancelled;         /* 1 at shutdown: the request was abandoned, not answered */
+    const char *error;     /* transport error text, or NULL */
+    long status;           /* HTTP status, 0 on transport errors */
+    const char *body;      /* NUL-terminated, may be empty */
+    size_t body_len;
+};
+
+/* A message as the adapter sees it. Everything is borrowed for the
+ * duration of the call. */
+struct out_msg {
+    int64_t id;                 /* our message id; also the provider-side dedup id */
+    const char *kind;           /* "notice" | "survey" | "alert" */
+    const char *milestone;      /* "completion" */
+    const char *message;        /* "survey" (the catalogue's message id) */
+    const char *channel;        /* the channel this attempt goes through */
+    int attempt;                /* 1 for the first try */
+    const cJSON *recipient;     /* {"role","name","title","mobile","wechat_openid","wecom_id"} */
+    const cJSON *project;       /* {"id","address"} */
+    const cJSON *rendered;      /* msg_template_render() output: text, sms, wechat */
+    const char *survey_link;    /* or NULL */
+};
+
+enum send_outcome {
+    SEND_OK = 0,         /* the provider accepted the message */
+    SEND_RETRY,          /* transient: try again after a backoff */
+    SEND_FAIL,           /* permanent: record the provider's code, stop */
+    SEND_UNREACHABLE,    /* this channel cannot reach the user: fall back */
+    SEND_DEFER,          /* provider limit: try again at defer_until, no attempt counted as failure */
+};
+
+struct send_result {
+    enum send_outcome outcome;
+    char code[48];          /* provider's code ("OK", "isv.MOBILE_NUMBER_ILLEGAL", "http_500") */
+    char provider_id[96];   /* provider's message id (BizId, msgid, ...) */
+    char detail[192];       /* human-readable reason; never contains secrets */
+    int64_t defer_until;    /* for SEND_DEFER: UTC seconds, 0 = backoff */
+};
+
+struct channel_adapter {
+    const char *name;  /* channel name used in the store and the config */
+    /* 1 if the config enables this channel. */
+    int (*enabled)(const struct config *cfg);
+    /* 1 if this channel can reach @recipient (e.g. it has a mobile). */
+    int (*can_reach)(const struct config *cfg, const cJSON *recipient);
+    /* Build the provider request for @m. Returns 0, or -1 with @err set
+     * (a permanent failure: the message cannot be expressed for this
+     * provider). */
+    int (*build_request)(const struct config *cfg, const struct out_msg *m, struct http_req *req,
+                         char *err, size_t errlen);
+    /* Classify the provider's answer. Never fails. */
+    void (*parse_response)(const struct config *cfg, const struct out_msg *m,
+                           const struct http_resp *resp, struct send_result *res);
+};
+
+/* The registry: every compiled-in adapter. */
+const struct channel_adapter *adapter_find(const char *name);
+extern const struct channel_adapter *const adapter_registry[];
+extern const size_t adapter_registry_len;
+
+/* Shared classification of plain HTTP outcomes (transport error, 429,
+ * 5xx -> retry; other 4xx -> permanent) for adapters whose provider speaks
+ * status codes. Fills @res and returns 1 when it decided, 0 for 2xx. */
+int adapter_classify_http(const struct http_resp *resp, struct send_result *res);
+
+extern const struct channel_adapter webhook_adapter;
+
+#endif

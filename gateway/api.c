@@ -1,0 +1,181 @@
+/*
+ * api.c - the route table, bearer-token authentication, /healthz,
+ * /metrics and the message lookup.
+ */
+#include "api.h"
+#include "dispatch.h"
+#include "gateway.h"
+#include "http_error.h"
+#include "log.h"
+#include "outbound.h"
+#include "windows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const struct api_token *api_auth(struct gateway *gw, const struct http_request *req,
+                                 unsigned roles, struct http_response *resp)
+{
+    const char *h = req->authorization;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+        resp->status = 401;
+        resp->body = api_error_body("unauthorized", "Authorization",
+                                    "send the API token as Authorization: Bearer <token>");
+        return NULL;
+    }
+    const struct api_token *t = config_find_token(gw->cfg, h + 7);
+    if (!t) {
+        resp->status = 401;
+        resp->body = api_error_body("unauthorized", "Authorization", "unknown API token");
+        return NULL;
+    }
+    if (!(t->roles & roles)) {
+        resp->status = 403;
+        resp->body = api_error_body("forbidden", "Authorization",
+                                    "this API token does not have the role for this endpoint");
+        return NULL;
+    }
+    return t;
+}
+
+static enum http_result get_healthz(struct gateway *gw, struct http_request *req,
+                                    struct http_response *resp)
+{
+    (void)req;
+    cJSON *o = cJSON_CreateObject();
+    int warn = gw->calendar_days_ahead < 60;
+    cJSON_AddStringToObject(o, "status", gw->stopping ? "stopping" : warn ? "degraded" : "ok");
+    cJSON_AddNumberToObject(o, "uptime_s", (double)(clock_now() - gw->started_at));
+    cJSON_AddNumberToObject(o, "schema_version", store_schema_version(gw->store));
+    cJSON *cal = cJSON_AddObjectToObject(o, "holiday_calendar");
+    cJSON_AddNumberToObject(cal, "last_year", calendar_last_year(gw->cal));
+    cJSON_AddNumberToObject(cal, "days_ahead_covered", gw->calendar_days_ahead);
+    if (warn)
+        cJSON_AddStringToObject(cal, "warning",
+                                "fewer than 60 days ahead are covered by the holiday calendar: "
+                                "add next year's official arrangement to the holidays file; until "
+                                "then weekends are treated as the only rest days");
+    cJSON_AddNumberToObject(o, "in_flight", (double)dispatch_in_flight(gw->disp));
+    resp->status = gw->stopping ? 503 : 200;
+    resp->body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return HTTP_DONE;
+}
+
+struct count_ctx {
+    struct buf *b;
+};
+
+static void count_row(void *arg, const char *state, const char *channel, int64_t n)
+{
+    struct count_ctx *c = arg;
+    buf_printf(c->b, "huifang_messages{state=\"%s\",channel=\"%s\"} %lld\n", state, channel,
+               (long long)n);
+}
+
+static enum http_result get_metrics(struct gateway *gw, struct http_request *req,
+                                    struct http_response *resp)
+{
+    (void)req;
+    struct metrics *m = &gw->metrics;
+    struct buf b;
+    buf_init(&b);
+    static const char *const rej[] = {"bad_request", "auth", "conflict", "too_large",
+                                      "media_type", "other"};
+    buf_puts(&b, "# HELP huifang_triggers_total Triggers answered, by outcome.\n"
+                 "# TYPE huifang_triggers_total counter\n");
+    buf_printf(&b, "huifang_triggers_total{outcome=\"accepted\"} %llu\n",
+               (unsigned long long)m->triggers_accepted);
+    buf_printf(&b, "huifang_triggers_total{outcome=\"replayed\"} %llu\n",
+               (unsigned long long)m->triggers_replayed);
+    for (size_t i = 0; i < HF_ARRAY_LEN(rej); i++)
+        buf_printf(&b, "huifang_triggers_total{outcome=\"rejected\",reason=\"%s\"} %llu\n", rej[i],
+                   (unsigned long long)m->triggers_rejected[i]);
+    buf_puts(&b, "# HELP huifang_messages Messages in the store, by state and channel.\n"
+                 "# TYPE huifang_messages gauge\n");
+    struct count_ctx cc = {&b};
+    store_message_counts(gw->store, count_row, &cc);
+    buf_puts(&b, "# HELP huifang_queue_depth Pending messages already due.\n"
+                 "# TYPE huifang_queue_depth gauge\n");
+    buf_printf(&b, "huifang_queue_depth %lld\n", (long long)store_due_count(gw->store, clock_now()));
+    buf_puts(&b, "# HELP huifang_in_flight Provider requests in flight.\n"
+                 "# TYPE huifang_in_flight gauge\n");
+    buf_printf(&b, "huifang_in_flight %zu\n", dispatch_in_flight(gw->disp));
+    buf_puts(&b, "# HELP huifang_send_attempts_total Send attempts, by result.\n"
+                 "# TYPE huifang_send_attempts_total counter\n");
+    buf_printf(&b, "huifang_send_attempts_total{result=\"ok\"} %llu\n",
+               (unsigned long long)m->sends_ok);
+    buf_printf(&b, "huifang_send_attempts_total{result=\"retry\"} %llu\n",
+               (unsigned long long)m->sends_retry);
+    buf_printf(&b, "huifang_send_attempts_total{result=\"failed\"} %llu\n",
+               (unsigned long long)m->sends_failed);
+    buf_printf(&b, "huifang_send_attempts_total{result=\"expired\"} %llu\n",
+               (unsigned long long)m->sends_expired);
+    buf_puts(&b, "# HELP huifang_send_latency_seconds Provider request latency.\n"
+                 "# TYPE huifang_send_latency_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+        cum += m->latency_bucket[i];
+        if (i == METRICS_LATENCY_BUCKETS - 1)
+            buf_printf(&b, "huifang_send_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+                       (unsigned long long)cum);
+        else
+            buf_printf(&b, "huifang_send_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                       metrics_latency_bounds[i] / 1000.0, (unsigned long long)cum);
+    }
+    buf_printf(&b, "huifang_send_latency_seconds_sum %.3f\n", m->latency_sum_ms / 1000.0);
+    buf_printf(&b, "huifang_send_latency_seconds_count %llu\n",
+               (unsigned long long)m->latency_count);
+    buf_puts(&b, "# HELP huifang_group_commits_total Intake transactions and the triggers they "
+                 "carried.\n# TYPE huifang_group_commits_total counter\n");
+    buf_printf(&b, "huifang_group_commits_total %llu\n", (unsigned long long)m->group_commits);
+    buf_printf(&b, "huifang_group_commit_triggers_total %llu\n",
+               (unsigned long long)m->group_commit_triggers);
+    buf_puts(&b, "# HELP huifang_http_requests_total Inbound HTTP requests answered.\n"
+                 "# TYPE huifang_http_requests_total counter\n");
+    buf_printf(&b, "huifang_http_requests_total %llu\n", (unsigned long long)m->http_requests);
+    buf_puts(&b, "# HELP huifang_holiday_calendar_days_ahead Days ahead the holiday file covers "
+                 "(warns below 60).\n# TYPE huifang_holiday_calendar_days_ahead gauge\n");
+    buf_printf(&b, "huifang_holiday_calendar_days_ahead %d\n", gw->calendar_days_ahead);
+    resp->status = 200;
+    resp->body = buf_steal(&b);
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return HTTP_DONE;
+}
+
+static enum http_result get_message(struct gateway *gw, struct http_request *req,
+                                    struct http_response *resp)
+{
+    if (!api_auth(gw, req, ROLE_CS | ROLE_ADMIN, resp))
+        return HTTP_DONE;
+    char *end;
+    long long id = strtoll(req->path_tail, &end, 10);
+    if (!*req->path_tail || *end || id <= 0) {
+        resp->status = 404;
+        resp->body = api_error_body("not_found", "id", "no such message");
+        return HTTP_DONE;
+    }
+    char *json = NULL;
+    int rc = store_message_json(gw->store, id, &json);
+    if (rc == HF_OK) {
+        resp->status = 200;
+        resp->body = json;
+    } else if (rc == HF_ERR_NOTFOUND) {
+        resp->status = 404;
+        resp->body = api_error_body("not_found", "id", "no such message");
+    } else {
+        resp->status = 500;
+        resp->body = api_error_body("store_error", NULL, "the store could not be read");
+    }
+    return HTTP_DONE;
+}
+
+const struct http_route api_routes[] = {
+    {"GET", "/healthz", 0, 0, get_healthz},
+    {"GET", "/metrics", 0, 0, get_metrics},
+    {"POST", "/v1/triggers", 0, 1, api_post_trigger},
+    {"GET", "/v1/messages/", 1, 0, get_message},
+};
+const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

@@ -1,0 +1,39 @@
+/*
+ * api.h - the HTTP API: route table, authentication, and the handlers.
+ *
+ *   GET  /healthz               liveness + calendar coverage (no token)
+ *   GET  /metrics               Prometheus text (no token; bind to loopback)
+ *   POST /v1/triggers           a milestone happened (trigger role)
+ *   GET  /v1/messages/<id>      one message's state (cs or admin role)
+ */
+#ifndef HF_API_H
+#define HF_API_H
+
+#include <stddef.h>
+
+#include "http_server.h"
+
+struct gateway;
+struct api_token;
+
+extern const struct http_route api_routes[];
+extern const size_t api_nroutes;
+
+/* Check the bearer token of @req for one of @roles (enum api_role bits).
+ * Returns the token, or NULL with @resp set to 401 (no or unknown token)
+ * or 403 (token without the role). */
+const struct api_token *api_auth(struct gateway *gw, const struct http_request *req,
+                                 unsigned roles, struct http_response *resp);
+
+/* POST /v1/triggers (api_triggers.c). Valid triggers are parked and
+ * written by api_triggers_commit() in one transaction per loop iteration
+ * (group commit), then answered. */
+enum http_result api_post_trigger(struct gateway *gw, struct http_request *req,
+                                  struct http_response *resp);
+/* Before-sleep hook: commit every parked trigger, answer them all. */
+void api_triggers_commit(struct gateway *gw);
+/* Number of triggers waiting for the group commit. */
+size_t api_triggers_pending(const struct gateway *gw);
+void api_triggers_free(struct gateway *gw);
+
+#endif

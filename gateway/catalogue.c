@@ -1,0 +1,357 @@
+/*
+ * catalogue.c - loading and checking the milestone catalogue.
+ *
+ * File shape (config/milestones.json):
+ *   {"milestones": {
+ *      "completion": {
+ *        "name": "竣工验收",
+ *        "variables": ["stage"],                       (optional)
+ *        "messages": [
+ *          {"id": "notice", "kind": "notice", "to": "customer",
+ *           "delay": "0", "day_offset": 0, "window": "notice",
+ *           "template": "completion/notice"}            (optional; default <milestone>/<id>)
+ *        ]}}}
+ */
+#include "catalogue.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static const char *const kind_names[] = {"notice", "survey", "alert"};
+static const char *const role_names[] = {"customer", "pm", "designer", "foreman", "supervisor"};
+static const char *const window_names[] = {"notice", "survey", "any"};
+
+const char *msg_kind_name(enum msg_kind k) { return kind_names[k]; }
+const char *recipient_role_name(enum recipient_role r) { return role_names[r]; }
+const char *window_class_name(enum window_class w) { return window_names[w]; }
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+int window_class_parse(const char *s, enum window_class *out)
+{
+    int i = name_index(window_names, HF_ARRAY_LEN(window_names), s);
+    if (i < 0)
+        return -1;
+    *out = (enum window_class)i;
+    return 0;
+}
+
+/* Variables every message of every milestone can use. Keep the README's
+ * template section in step with this list. */
+static const char *const common_vars[] = {
+    "company.name", "company.phone",
+    "customer.name", "customer.title",
+    "project.id", "project.address", "project.kickoff_date",
+    "staff.pm.name", "staff.pm.phone",
+    "staff.designer.name", "staff.designer.phone",
+    "staff.foreman.name", "staff.foreman.phone",
+    "staff.supervisor.name", "staff.supervisor.phone",
+    "milestone.id", "milestone.name",
+    "occurred.date", "occurred.time",
+};
+static const char *const survey_vars[] = {"survey.link", "survey.expires"};
+/* Staff alerts may show the customer's full number to the staff member. */
+static const char *const alert_vars[] = {"customer.mobile"};
+
+int catalogue_var_known(const struct milestone *m, enum msg_kind kind, const char *name)
+{
+    if (name_index(common_vars, HF_ARRAY_LEN(common_vars), name) >= 0)
+        return 1;
+    if (kind == KIND_SURVEY && name_index(survey_vars, HF_ARRAY_LEN(survey_vars), name) >= 0)
+        return 1;
+    if (kind == KIND_ALERT && name_index(alert_vars, HF_ARRAY_LEN(alert_vars), name) >= 0)
+        return 1;
+    if (strncmp(name, "vars.", 5) == 0)
+        for (size_t i = 0; i < m->nvariables; i++)
+            if (strcmp(m->variables[i], name + 5) == 0)
+                return 1;
+    return 0;
+}
+
+struct known_ctx {
+    const struct milestone *m;
+    enum msg_kind kind;
+};
+
+static int known_cb(void *arg, const char *name)
+{
+    const struct known_ctx *k = arg;
+    return catalogue_var_known(k->m, k->kind, name);
+}
+
+static int valid_ident(const char *s)
+{
+    if (!*s || strlen(s) > 48)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int check_keys(const cJSON *obj, const char *const *allowed, size_t n, const char *file,
+                      const char *where, char *err, size_t errlen)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, obj) {
+        if (name_index(allowed, n, v->string) < 0) {
+            snprintf(err, errlen, "%s: %s.%s: unknown key", file, where, v->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_message(struct catalogue *c, struct milestone *m, struct cat_message *cm,
+                        const cJSON *j, const char *file, const char *tdir, const char *where,
+                        char *err, size_t errlen)
+{
+    (void)c;
+    static const char *const keys[] = {"id", "kind", "to", "delay", "day_offset", "window",
+                                       "template"};
+    if (!cJSON_IsObject(j)) {
+        snprintf(err, errlen, "%s: %s: must be an object", file, where);
+        return -1;
+    }
+    if (check_keys(j, keys, HF_ARRAY_LEN(keys), file, where, err, errlen))
+        return -1;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(j, "to");
+    const cJSON *delay = cJSON_GetObjectItemCaseSensitive(j, "delay");
+    const cJSON *dayoff = cJSON_GetObjectItemCaseSensitive(j, "day_offset");
+    const cJSON *window = cJSON_GetObjectItemCaseSensitive(j, "window");
+    const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(j, "template");
+    if (!cJSON_IsString(id) || !valid_ident(id->valuestring)) {
+        snprintf(err, errlen, "%s: %s.id: must be a name of [a-z0-9_]", file, where);
+        return -1;
+    }
+    cm->id = xstrdup(id->valuestring);
+    int k = cJSON_IsString(kind) ? name_index(kind_names, 3, kind->valuestring) : -1;
+    if (k < 0) {
+        snprintf(err, errlen, "%s: %s.kind: must be notice, survey or alert", file, where);
+        return -1;
+    }
+    cm->kind = (enum msg_kind)k;
+    int r = cJSON_IsString(to) ? name_index(role_names, 5, to->valuestring) : -1;
+    if (r < 0) {
+        snprintf(err, errlen, "%s: %s.to: must be customer, pm, designer, foreman or supervisor",
+                 file, where);
+        return -1;
+    }
+    cm->to = (enum recipient_role)r;
+    if ((cm->kind == KIND_ALERT) != (cm->to != RCPT_CUSTOMER)) {
+        snprintf(err, errlen, "%s: %s.to: alerts go to staff, notices and surveys to the customer",
+                 file, where);
+        return -1;
+    }
+    cm->delay_ms = 0;
+    if (delay && (!cJSON_IsString(delay) || duration_parse_ms(delay->valuestring, &cm->delay_ms))) {
+        snprintf(err, errlen, "%s: %s.delay: must be a duration such as \"0\", \"2h\", \"1d\"",
+                 file, where);
+        return -1;
+    }
+    if (dayoff) {
+        if (!cJSON_IsNumber(dayoff) || dayoff->valuedouble != (double)dayoff->valueint ||
+            dayoff->valueint < 0 || dayoff->valueint > 3650) {
+            snprintf(err, errlen, "%s: %s.day_offset: must be a whole number of days 0..3650",
+                     file, where);
+            return -1;
+        }
+        cm->day_offset = dayoff->valueint;
+    }
+    cm->window = cm->kind == KIND_SURVEY ? WINCLASS_SURVEY
+                 : cm->kind == KIND_NOTICE ? WINCLASS_NOTICE
+                                           : WINCLASS_ANY;
+    if (window && (!cJSON_IsString(window) || window_class_parse(window->valuestring, &cm->window))) {
+        snprintf(err, errlen, "%s: %s.window: must be notice, survey or any", file, where);
+        return -1;
+    }
+    if (cm->kind != KIND_ALERT && cm->window == WINCLASS_ANY) {
+        snprintf(err, errlen, "%s: %s.window: customers are never messaged at any hour", file,
+                 where);
+        return -1;
+    }
+    char tname[160];
+    if (tmpl) {
+        if (!cJSON_IsString(tmpl) || strstr(tmpl->valuestring, "..") ||
+            tmpl->valuestring[0] == '/' || strlen(tmpl->valuestring) > 120) {
+            snprintf(err, errlen, "%s: %s.template: must be a relative name like \"completion/notice\"",
+                     file, where);
+            return -1;
+        }
+        snprintf(tname, sizeof tname, "%s", tmpl->valuestring);
+    } else {
+        snprintf(tname, sizeof tname, "%s/%s", m->id, cm->id);
+    }
+    char *tpath = xasprintf("%s/%s.json", tdir, tname);
+    struct known_ctx kc = {m, cm->kind};
+    cm->tmpl = msg_template_load(tpath, tname, known_cb, &kc, err, errlen);
+    free(tpath);
+    if (!cm->tmpl) {
+        /* err already names the template file; say who referenced it. */
+        size_t n = strlen(err);
+        snprintf(err + n, errlen > n ? errlen - n : 0, " (referenced by %s: %s)", file, where);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON *j,
+                          const char *file, const char *tdir, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"name", "variables", "messages"};
+    char where[128];
+    snprintf(where, sizeof where, "milestones.%s", m->id);
+    if (!cJSON_IsObject(j)) {
+        snprintf(err, errlen, "%s: %s: must be an object", file, where);
+        return -1;
+    }
+    if (check_keys(j, keys, HF_ARRAY_LEN(keys), file, where, err, errlen))
+        return -1;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(j, "variables");
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, "messages");
+    if (!cJSON_IsString(name) || !*name->valuestring) {
+        snprintf(err, errlen, "%s: %s.name: must be a non-empty string", file, where);
+        return -1;
+    }
+    m->name = xstrdup(name->valuestring);
+    if (vars) {
+        if (!cJSON_IsArray(vars)) {
+            snprintf(err, errlen, "%s: %s.variables: must be an array of names", file, where);
+            return -1;
+        }
+        m->variables = xcalloc((size_t)cJSON_GetArraySize(vars) + 1, sizeof(char *));
+        const cJSON *v;
+        cJSON_ArrayForEach(v, vars) {
+            if (!cJSON_IsString(v) || !valid_ident(v->valuestring)) {
+                snprintf(err, errlen, "%s: %s.variables: names must be [a-z0-9_]", file, where);
+                return -1;
+            }
+            m->variables[m->nvariables++] = xstrdup(v->valuestring);
+        }
+    }
+    if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0 ||
+        cJSON_GetArraySize(msgs) > CATALOGUE_MAX_MESSAGES) {
+        snprintf(err, errlen, "%s: %s.messages: must be an array of 1 to %d messages", file, where,
+                 CATALOGUE_MAX_MESSAGES);
+        return -1;
+    }
+    m->msgs = xcalloc((size_t)cJSON_GetArraySize(msgs), sizeof *m->msgs);
+    const cJSON *mj;
+    cJSON_ArrayForEach(mj, msgs) {
+        char mwhere[160];
+        snprintf(mwhere, sizeof mwhere, "%s.messages[%zu]", where, m->nmsgs);
+        struct cat_message *cm = &m->msgs[m->nmsgs++];
+        if (load_message(c, m, cm, mj, file, tdir, mwhere, err, errlen))
+            return -1;
+        for (size_t i = 0; i + 1 < m->nmsgs; i++) {
+            if (strcmp(m->msgs[i].id, cm->id) == 0) {
+                snprintf(err, errlen, "%s: %s.id: '%s' is used twice", file, mwhere, cm->id);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+struct catalogue *catalogue_load(const char *path, const char *templates_dir, char *err,
+                                 size_t errlen)
+{
+    struct catalogue *c = xcalloc(1, sizeof *c);
+    cJSON *root = NULL;
+    struct buf b;
+    buf_init(&b);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    root = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
+    if (!root || !cJSON_IsObject(root)) {
+        snprintf(err, errlen, "%s: not a valid JSON object", path);
+        goto fail;
+    }
+    static const char *const top[] = {"milestones", "_comment"};
+    if (check_keys(root, top, HF_ARRAY_LEN(top), path, "(top)", err, errlen))
+        goto fail;
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(root, "milestones");
+    if (!cJSON_IsObject(ms) || cJSON_GetArraySize(ms) == 0) {
+        snprintf(err, errlen, "%s: milestones: must be a non-empty object", path);
+        goto fail;
+    }
+    c->ms = xcalloc((size_t)cJSON_GetArraySize(ms), sizeof *c->ms);
+    const cJSON *mj;
+    cJSON_ArrayForEach(mj, ms) {
+        struct milestone *m = &c->ms[c->n++];
+        m->id = xstrdup(mj->string);
+        if (!valid_ident(m->id)) {
+            snprintf(err, errlen, "%s: milestones.%s: milestone ids must be [a-z0-9_]", path, m->id);
+            goto fail;
+        }
+        if (load_milestone(c, m, mj, path, templates_dir, err, errlen))
+            goto fail;
+    }
+    cJSON_Delete(root);
+    buf_cleanup(&b);
+    return c;
+fail:
+    cJSON_Delete(root);
+    buf_cleanup(&b);
+    catalogue_free(c);
+    return NULL;
+}
+
+void catalogue_free(struct catalogue *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        struct milestone *m = &c->ms[i];
+        free(m->id);
+        free(m->name);
+        for (size_t v = 0; v < m->nvariables; v++)
+            free(m->variables[v]);
+        free(m->variables);
+        for (size_t k = 0; k < m->nmsgs; k++) {
+            free(m->msgs[k].id);
+            msg_template_free(m->msgs[k].tmpl);
+        }
+        free(m->msgs);
+    }
+    free(c->ms);
+    free(c);
+}
+
+const struct milestone *catalogue_find(const struct catalogue *c, const char *id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->ms[i].id, id) == 0)
+            return &c->ms[i];
+    return NULL;
+}
+
+const struct cat_message *milestone_find_message(const struct milestone *m, const char *id)
+{
+    for (size_t i = 0; i < m->nmsgs; i++)
+        if (strcmp(m->msgs[i].id, id) == 0)
+            return &m->msgs[i];
+    return NULL;
+}

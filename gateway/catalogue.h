@@ -1,0 +1,76 @@
+/*
+ * catalogue.h - the milestone catalogue: which messages each milestone
+ * sends, to whom, when, in which window, with which template.
+ *
+ * The catalogue is data (config/milestones.json) and its templates live
+ * under templates/<milestone>/<message>.json. Loading checks everything a
+ * send would need: unknown keys, kinds, recipients, windows, durations,
+ * and every template placeholder against the variables the milestone
+ * provides, so a typo stops the start (or the reload), never a send.
+ */
+#ifndef HF_CATALOGUE_H
+#define HF_CATALOGUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "template.h"
+
+/* Most messages one milestone may send (a plan is a fixed array). */
+#define CATALOGUE_MAX_MESSAGES 16
+
+enum msg_kind { KIND_NOTICE = 0, KIND_SURVEY, KIND_ALERT };
+enum recipient_role {
+    RCPT_CUSTOMER = 0,
+    RCPT_PM,
+    RCPT_DESIGNER,
+    RCPT_FOREMAN,
+    RCPT_SUPERVISOR,
+};
+enum window_class { WINCLASS_NOTICE = 0, WINCLASS_SURVEY, WINCLASS_ANY };
+
+const char *msg_kind_name(enum msg_kind k);
+const char *recipient_role_name(enum recipient_role r);
+const char *window_class_name(enum window_class w);
+/* Parse the names above; 0 or -1. */
+int window_class_parse(const char *s, enum window_class *out);
+
+struct cat_message {
+    char *id;                  /* "survey", unique within the milestone */
+    enum msg_kind kind;
+    enum recipient_role to;
+    int64_t delay_ms;          /* after occurred_at (or after the day_offset midnight) */
+    int day_offset;            /* 0 = same day; 1 = from local midnight of the next day */
+    enum window_class window;
+    struct msg_template *tmpl; /* owned */
+};
+
+struct milestone {
+    char *id;                  /* "completion" */
+    char *name;                /* "竣工验收" */
+    char **variables;          /* names of the trigger variables it requires */
+    size_t nvariables;
+    struct cat_message *msgs;
+    size_t nmsgs;
+};
+
+struct catalogue {
+    struct milestone *ms;
+    size_t n;
+};
+
+/* Load @path and the templates it names under @templates_dir. On error
+ * NULL and @err names the file, the key and the reason. Caller owns the
+ * result; free with catalogue_free(). Not for loop callbacks. */
+struct catalogue *catalogue_load(const char *path, const char *templates_dir, char *err,
+                                 size_t errlen);
+void catalogue_free(struct catalogue *c);
+/* Borrowed pointer or NULL. */
+const struct milestone *catalogue_find(const struct catalogue *c, const char *id);
+const struct cat_message *milestone_find_message(const struct milestone *m, const char *id);
+
+/* 1 if @name is a variable templates of this milestone and message kind
+ * may use (see the README's template section for the list). */
+int catalogue_var_known(const struct milestone *m, enum msg_kind kind, const char *name);
+
+#endif

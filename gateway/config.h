@@ -1,0 +1,114 @@
+/*
+ * config.h - the daemon's JSON configuration file.
+ *
+ * The file is checked whole at start (and at SIGHUP): unknown keys, wrong
+ * types, out-of-range values and missing files are errors that name the
+ * file, the key and the reason, and the daemon refuses to start. Every
+ * option lives in one table in config.c (name, type, bounds, default,
+ * flags); the same table prints the effective configuration with secrets
+ * shown as "***".
+ *
+ * Secrets (API token hashes are not secrets; provider keys and the survey
+ * link secret are) may be given literally or as {"env": "VAR_NAME"}.
+ * Relative paths are resolved against the directory of the config file.
+ */
+#ifndef HF_CONFIG_H
+#define HF_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "windows.h"
+
+/* Roles an API token may hold (bit set). */
+enum api_role {
+    ROLE_TRIGGER = 1 << 0, /* ERP / project managers: POST /v1/triggers */
+    ROLE_CS = 1 << 1,      /* customer service: read results, handle tickets */
+    ROLE_ADMIN = 1 << 2,   /* reload, tokens */
+};
+
+struct api_token {
+    char *name;        /* who holds it, for logs ("erp") */
+    unsigned roles;    /* enum api_role bits */
+    char sha256[65];   /* hex SHA-256 of the bearer token; the token itself is never stored */
+};
+
+struct config {
+    char *path;                      /* the file this was loaded from */
+    char *dir;                       /* its directory, for relative paths */
+
+    /* listen.* */
+    char *listen_address;            /* IPv4 literal, default 127.0.0.1 */
+    int listen_port;                 /* 0 = kernel picks (tests) */
+    char *ready_file;                /* bound port written here once listening; NULL = none */
+    int max_connections;             /* MHD connection limit */
+    int connection_timeout_s;        /* idle connections are dropped after this */
+    int64_t connection_memory_limit; /* MHD per-connection pool, bytes */
+    int64_t max_body;                /* request body cap, bytes (413 above) */
+
+    char *public_url;                /* base of links sent to customers (survey pages) */
+    char *timezone;                  /* IANA zone, default Asia/Shanghai */
+    enum log_level log_level;
+
+    /* store.* */
+    char *database;                  /* SQLite file */
+    int synchronous_full;            /* 1: synchronous=FULL (a 2xx survives power loss) */
+
+    /* company.* */
+    char *company_name;
+    char *company_phone;
+
+    /* paths of the data the catalogue is made of */
+    char *catalogue_path;            /* milestones JSON */
+    char *holidays_path;             /* holiday calendar JSON */
+    char *templates_dir;             /* templates/ root */
+
+    /* windows.* */
+    struct window_def win_survey;    /* survey follow-up windows, working days */
+    struct window_def win_notice;    /* notice hours, any day */
+
+    struct api_token *tokens;        /* api_tokens[] */
+    size_t ntokens;
+
+    /* survey.* */
+    char *survey_secret;             /* HMAC key for signed survey links (secret) */
+    int64_t survey_validity_ms;      /* default 7 days */
+
+    /* dispatch.* */
+    int max_in_flight;               /* concurrent provider requests */
+    int max_attempts;                /* per message, then failed */
+    int64_t retry_base_ms;           /* first backoff */
+    int64_t retry_max_ms;            /* backoff cap */
+    int64_t notice_ttl_ms;           /* a notice not sent by due+ttl expires */
+    int batch_size;                  /* messages claimed per scheduler pass */
+
+    /* outbound.* */
+    int64_t connect_timeout_ms;
+    int64_t request_timeout_ms;
+    int64_t max_response;            /* provider response cap, bytes */
+    int out_max_connections;
+    int out_max_host_connections;
+
+    /* channels.webhook.* */
+    int webhook_enabled;
+    char *webhook_url;
+    char *webhook_secret;            /* HMAC key for X-Huifang-Signature (secret); NULL = unsigned */
+};
+
+/* Load and check @path. On success returns a config; on failure NULL and
+ * @err holds "file: key: reason". Caller owns the result; free with
+ * config_free(). Not for loop callbacks (reads a file). */
+struct config *config_load(const char *path, char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* Print the effective configuration as "key = value" lines, secrets as
+ * "***". */
+void config_print(const struct config *c, FILE *out);
+
+/* Find the token whose SHA-256 matches @bearer (constant-time compare of
+ * the hashes). Returns it (borrowed) or NULL. */
+const struct api_token *config_find_token(const struct config *c, const char *bearer);
+
+#endif

@@ -1,0 +1,463 @@
+/*
+ * dispatch.c - claiming due messages, rendering, sending, recording.
+ *
+ * Life of a message here:
+ *   pending --claim--> sending --answer--> sent | pending (retry) | failed
+ *                         \--outside window / expired--> pending | expired
+ * A crash leaves claimed messages in "sending"; the next start puts them
+ * back to "pending" (store_requeue_inflight) and they are sent again with
+ * the same provider-side dedup id (Idempotency-Key hf-<id>), so the
+ * provider sees one message.
+ */
+#include "dispatch.h"
+#include "adapter.h"
+#include "gateway.h"
+#include "log.h"
+#include "outbound.h"
+#include "plan.h"
+#include "survey_token.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct dispatcher {
+    struct gateway *gw;
+    ev_timer timer;          /* next due message / next batch */
+    size_t in_flight;        /* jobs handed to outbound */
+    int stopped;             /* shutdown: claim nothing new */
+    struct message_row *rows;/* claim buffer, batch_size rows */
+    int rows_cap;
+};
+
+/* One message in flight. */
+struct send_job {
+    struct dispatcher *d;
+    struct message_row row;
+    const struct channel_adapter *adapter;
+    cJSON *recipient;        /* owned */
+    cJSON *rendered;         /* owned */
+    char link[256];
+    int64_t started_ms;      /* wall clock, for the attempts table */
+};
+
+int64_t dispatch_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t rnd)
+{
+    int64_t d = base_ms;
+    for (int i = 1; i < attempt && d < max_ms; i++)
+        d *= 2;
+    if (d > max_ms)
+        d = max_ms;
+    int64_t half = d / 2;
+    return half + (int64_t)(rnd % (uint64_t)(d - half + 1));
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+struct render_ctx {
+    const struct config *cfg;
+    const struct milestone *m;
+    const cJSON *doc;        /* the trigger body */
+    const char *link;        /* or NULL */
+    char occurred_date[32];  /* "11月24日" */
+    char occurred_time[8];   /* "10:30" */
+    char expires[32];        /* "12月1日" */
+};
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *lookup_var(void *arg, const char *name)
+{
+    const struct render_ctx *c = arg;
+    const cJSON *cust = cJSON_GetObjectItemCaseSensitive(c->doc, "customer");
+    const cJSON *proj = cJSON_GetObjectItemCaseSensitive(c->doc, "project");
+    if (strcmp(name, "company.name") == 0) return c->cfg->company_name;
+    if (strcmp(name, "company.phone") == 0) return c->cfg->company_phone;
+    if (strncmp(name, "customer.", 9) == 0) return json_str(cust, name + 9);
+    if (strncmp(name, "project.", 8) == 0) return json_str(proj, name + 8);
+    if (strncmp(name, "staff.", 6) == 0) {
+        char role[32];
+        const char *dot = strchr(name + 6, '.');
+        if (!dot || (size_t)(dot - (name + 6)) >= sizeof role)
+            return NULL;
+        snprintf(role, sizeof role, "%.*s", (int)(dot - (name + 6)), name + 6);
+        const cJSON *staff = cJSON_GetObjectItemCaseSensitive(proj, "staff");
+        return json_str(cJSON_GetObjectItemCaseSensitive(staff, role), dot + 1);
+    }
+    if (strcmp(name, "milestone.id") == 0) return c->m->id;
+    if (strcmp(name, "milestone.name") == 0) return c->m->name;
+    if (strcmp(name, "occurred.date") == 0) return c->occurred_date;
+    if (strcmp(name, "occurred.time") == 0) return c->occurred_time;
+    if (strcmp(name, "survey.link") == 0) return c->link;
+    if (strcmp(name, "survey.expires") == 0) return c->expires;
+    if (strncmp(name, "vars.", 5) == 0)
+        return json_str(cJSON_GetObjectItemCaseSensitive(c->doc, "variables"), name + 5);
+    return NULL;
+}
+
+static void month_day(int64_t t, char *out, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    snprintf(out, n, "%d月%d日", tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* The recipient object adapters get. Caller owns. */
+static cJSON *recipient_json(const cJSON *doc, const char *role)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "role", role);
+    if (strcmp(role, "customer") == 0) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "customer");
+        const char *keys[] = {"id", "name", "title", "mobile", "wechat_openid"};
+        for (size_t i = 0; i < HF_ARRAY_LEN(keys); i++)
+            if (json_str(c, keys[i]))
+                cJSON_AddStringToObject(r, keys[i], json_str(c, keys[i]));
+    } else {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "project");
+        const cJSON *s =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "staff"), role);
+        if (json_str(s, "name"))
+            cJSON_AddStringToObject(r, "name", json_str(s, "name"));
+        if (json_str(s, "phone"))
+            cJSON_AddStringToObject(r, "mobile", json_str(s, "phone"));
+        if (json_str(s, "wecom_id"))
+            cJSON_AddStringToObject(r, "wecom_id", json_str(s, "wecom_id"));
+    }
+    return r;
+}
+
+/* ---- recording outcomes ------------------------------------------------ */
+
+/* Write one finished attempt in its own short transaction. */
+static void record(struct dispatcher *d, const struct attempt_rec *a, const char *state,
+                   int64_t next)
+{
+    struct store *s = d->gw->store;
+    int64_t now = clock_now();
+    if (store_begin(s) != HF_OK || store_attempt_finish(s, a, state, next, now) != HF_OK ||
+        store_commit(s) != HF_OK) {
+        store_rollback(s);
+        /* The row stays "sending": the next start requeues it and the
+         * provider-side dedup id keeps it from arriving twice. */
+        LOG_ERR("dispatch", "cannot record attempt message=%lld", (long long)a->message_id);
+    }
+}
+
+static void finish_simple(struct dispatcher *d, const struct message_row *row, const char *state,
+                          const char *code, const char *why)
+{
+    struct store *s = d->gw->store;
+    if (store_begin(s) != HF_OK ||
+        store_message_set_state(s, row->id, state, code, why, clock_now()) != HF_OK ||
+        store_commit(s) != HF_OK)
+        store_rollback(s);
+    if (strcmp(state, MSG_EXPIRED) == 0)
+        d->gw->metrics.sends_expired++;
+    else if (strcmp(state, MSG_FAILED) == 0)
+        d->gw->metrics.sends_failed++;
+    LOG_WARN("dispatch", "message=%lld milestone=%s state=%s code=%s reason=\"%s\"",
+             (long long)row->id, row->milestone, state, code, why);
+}
+
+/* The next time worth trying, or -1 if that is past the expiry. */
+static int64_t next_try(struct dispatcher *d, const struct message_row *row, int64_t earliest)
+{
+    enum window_class wc = WINCLASS_ANY;
+    window_class_parse(row->window, &wc);
+    int64_t t = plan_window_next(d->gw->cfg, d->gw->cal, wc, earliest);
+    return (t < 0 || t > row->expires_at) ? -1 : t;
+}
+
+static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
+{
+    struct send_job *j = arg;
+    struct dispatcher *d = j->d;
+    struct gateway *gw = d->gw;
+    d->in_flight--;
+    if (resp->cancelled) {
+        /* Shutdown deadline: back to pending, the next start sends it. */
+        store_message_reschedule(gw->store, j->row.id, clock_now(), 1);
+        goto out;
+    }
+    struct out_msg m = {
+        .id = j->row.id, .kind = j->row.kind, .milestone = j->row.milestone,
+        .message = j->row.message, .channel = j->row.channel, .attempt = j->row.attempts,
+        .recipient = j->recipient, .rendered = j->rendered,
+    };
+    struct send_result res = {0};
+    j->adapter->parse_response(gw->cfg, &m, resp, &res);
+    metrics_observe_latency(&gw->metrics, latency_ms);
+
+    struct attempt_rec a = {
+        .message_id = j->row.id, .attempt = j->row.attempts, .channel = j->row.channel,
+        .started_ms = j->started_ms, .latency_ms = latency_ms, .http_status = resp->status,
+        .code = res.code[0] ? res.code : NULL,
+        .provider_id = res.provider_id[0] ? res.provider_id : NULL,
+        .error = res.outcome == SEND_OK ? NULL : res.detail,
+    };
+    const char *rcpt_mobile = json_str(j->recipient, "mobile");
+    char masked[24];
+    log_mask_phone(rcpt_mobile, masked);
+    int64_t now = clock_now();
+    switch (res.outcome) {
+    case SEND_OK:
+        record(d, &a, MSG_SENT, now);
+        gw->metrics.sends_ok++;
+        LOG_INFO("dispatch", "sent message=%lld milestone=%s/%s channel=%s to=%s status=%ld "
+                 "latency_ms=%lld attempt=%d",
+                 (long long)j->row.id, j->row.milestone, j->row.message, j->row.channel, masked,
+                 resp->status, (long long)latency_ms, j->row.attempts);
+        break;
+    case SEND_RETRY:
+    case SEND_DEFER: {
+        int64_t next = -1;
+        if (res.outcome == SEND_DEFER && res.defer_until > now)
+            next = next_try(d, &j->row, res.defer_until);
+        else if (j->row.attempts < gw->cfg->max_attempts)
+            next = next_try(d, &j->row,
+                            now + dispatch_backoff_ms(j->row.attempts, gw->cfg->retry_base_ms,
+                                                      gw->cfg->retry_max_ms, rand_u64()) /
+                                      1000 + 1);
+        if (next < 0) {
+            int exhausted = j->row.attempts >= gw->cfg->max_attempts;
+            const char *state = exhausted ? MSG_FAILED : MSG_EXPIRED;
+            record(d, &a, state, now);
+            if (exhausted)
+                gw->metrics.sends_failed++;
+            else
+                gw->metrics.sends_expired++;
+            LOG_WARN("dispatch", "gave up message=%lld channel=%s to=%s state=%s code=%s "
+                     "attempts=%d detail=\"%s\"",
+                     (long long)j->row.id, j->row.channel, masked, state, res.code,
+                     j->row.attempts, res.detail);
+        } else {
+            record(d, &a, MSG_PENDING, next);
+            gw->metrics.sends_retry++;
+            char iso[32];
+            iso8601_format_local(next, iso);
+            LOG_WARN("dispatch", "retry message=%lld channel=%s to=%s code=%s attempt=%d next=%s "
+                     "detail=\"%s\"",
+                     (long long)j->row.id, j->row.channel, masked, res.code, j->row.attempts,
+                     iso, res.detail);
+        }
+        break;
+    }
+    case SEND_FAIL:
+    case SEND_UNREACHABLE:
+        /* Fallback to another channel arrives with the SMS/WeChat
+         * adapters; until then an unreachable user is a failure. */
+        record(d, &a, MSG_FAILED, now);
+        gw->metrics.sends_failed++;
+        LOG_WARN("dispatch", "failed message=%lld channel=%s to=%s code=%s detail=\"%s\"",
+                 (long long)j->row.id, j->row.channel, masked, res.code, res.detail);
+        break;
+    }
+out:
+    cJSON_Delete(j->recipient);
+    cJSON_Delete(j->rendered);
+    free(j);
+    dispatch_kick(d); /* a slot is free; retries may be due */
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+/* Render and submit one claimed message. Problems that no retry can fix
+ * (template gone after a reload, channel disabled) fail the message with
+ * a reason a person can act on. */
+static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
+{
+    struct gateway *gw = d->gw;
+    if (now > row->expires_at) {
+        finish_simple(d, row, MSG_EXPIRED, "expired", "not sent before it expired");
+        return;
+    }
+    enum window_class wc = WINCLASS_ANY;
+    window_class_parse(row->window, &wc);
+    if (!plan_window_contains(gw->cfg, gw->cal, wc, now)) {
+        /* Due while the daemon was down, or the windows changed: wait for
+         * the next opening rather than message someone at the wrong hour. */
+        int64_t next = next_try(d, row, now);
+        if (next < 0)
+            finish_simple(d, row, MSG_EXPIRED, "expired", "no send window before it expired");
+        else
+            store_message_reschedule(gw->store, row->id, next, 1);
+        return;
+    }
+    const struct milestone *m = catalogue_find(gw->cat, row->milestone);
+    const struct cat_message *cm = m ? milestone_find_message(m, row->message) : NULL;
+    if (!cm) {
+        finish_simple(d, row, MSG_FAILED, "catalogue",
+                      "milestone or message no longer in the catalogue");
+        return;
+    }
+    const struct channel_adapter *ad = adapter_find(row->channel);
+    if (!ad || !ad->enabled(gw->cfg)) {
+        finish_simple(d, row, MSG_FAILED, "channel_disabled", "the channel is not enabled");
+        return;
+    }
+    char *body = NULL;
+    if (store_trigger_body(gw->store, row->trigger_id, &body) != HF_OK) {
+        finish_simple(d, row, MSG_FAILED, "store", "trigger body missing");
+        return;
+    }
+    cJSON *doc = cJSON_Parse(body);
+    free(body);
+    if (!doc) {
+        finish_simple(d, row, MSG_FAILED, "store", "trigger body unreadable");
+        return;
+    }
+    struct send_job *j = xcalloc(1, sizeof *j);
+    j->d = d;
+    j->row = *row;
+    j->adapter = ad;
+    struct render_ctx rc = {.cfg = gw->cfg, .m = m, .doc = doc};
+    const cJSON *occ = cJSON_GetObjectItemCaseSensitive(doc, "occurred_at");
+    int64_t occurred = row->due_at;
+    if (cJSON_IsString(occ))
+        iso8601_parse(occ->valuestring, &occurred);
+    month_day(occurred, rc.occurred_date, sizeof rc.occurred_date);
+    {
+        time_t tt = (time_t)occurred;
+        struct tm tm;
+        localtime_r(&tt, &tm);
+        snprintf(rc.occurred_time, sizeof rc.occurred_time, "%02d:%02d", tm.tm_hour % 24,
+                 tm.tm_min % 60);
+    }
+    if (cm->kind == KIND_SURVEY) {
+        char tok[SURVEY_TOKEN_MAX];
+        survey_token_make(gw->cfg->survey_secret, row->id, row->expires_at, tok);
+        snprintf(j->link, sizeof j->link, "%s/s/%s", gw->cfg->public_url, tok);
+        rc.link = j->link;
+        month_day(row->expires_at, rc.expires, sizeof rc.expires);
+    }
+    j->rendered = msg_template_render(cm->tmpl, lookup_var, &rc, gw->cfg->company_name);
+    j->recipient = recipient_json(doc, row->recipient);
+    cJSON *project = cJSON_CreateObject();
+    const cJSON *proj = cJSON_GetObjectItemCaseSensitive(doc, "project");
+    cJSON_AddStringToObject(project, "id", json_str(proj, "id") ? json_str(proj, "id") : "");
+    cJSON_AddStringToObject(project, "address",
+                            json_str(proj, "address") ? json_str(proj, "address") : "");
+    cJSON_Delete(doc);
+    struct out_msg om = {
+        .id = row->id, .kind = row->kind, .milestone = row->milestone, .message = row->message,
+        .channel = row->channel, .attempt = row->attempts, .recipient = j->recipient,
+        .project = project, .rendered = j->rendered, .survey_link = rc.link,
+    };
+    struct http_req req;
+    http_req_init(&req);
+    char err[256] = "";
+    if (ad->build_request(gw->cfg, &om, &req, err, sizeof err) != 0) {
+        http_req_cleanup(&req);
+        cJSON_Delete(project);
+        finish_simple(d, row, MSG_FAILED, "build", err);
+        cJSON_Delete(j->recipient);
+        cJSON_Delete(j->rendered);
+        free(j);
+        return;
+    }
+    cJSON_Delete(project);
+    j->started_ms = clock_now_ms();
+    if (outbound_submit(gw->out, &req, on_sent, j) != 0) {
+        store_message_reschedule(gw->store, row->id, now + 1, 1);
+        cJSON_Delete(j->recipient);
+        cJSON_Delete(j->rendered);
+        free(j);
+        return;
+    }
+    d->in_flight++;
+}
+
+static void arm(struct dispatcher *d, double after_s)
+{
+    ev_timer_stop(d->gw->loop, &d->timer);
+    ev_timer_set(&d->timer, after_s, 0.);
+    ev_timer_start(d->gw->loop, &d->timer);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct dispatcher *d = w->data;
+    struct gateway *gw = d->gw;
+    if (d->stopped)
+        return;
+    int slots = gw->cfg->max_in_flight - (int)d->in_flight;
+    if (slots <= 0)
+        return; /* on_sent kicks when a slot frees */
+    int limit = slots < d->rows_cap ? slots : d->rows_cap;
+    int64_t now = clock_now();
+    int n = -1;
+    if (store_begin(gw->store) == HF_OK) {
+        n = store_claim_due(gw->store, now, limit, d->rows);
+        if (n < 0 || store_commit(gw->store) != HF_OK) {
+            store_rollback(gw->store);
+            n = -1;
+        }
+    }
+    if (n < 0) {
+        LOG_ERR("dispatch", "claiming due messages failed; retrying in 1 s");
+        arm(d, 1.0);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        send_one(d, &d->rows[i], now);
+    if (n == limit) {
+        arm(d, 0.); /* more may be due: next batch after this iteration */
+        return;
+    }
+    /* Sleep until the next pending message is due. The cap re-checks the
+     * store now and then, e.g. after the wall clock jumped. */
+    int64_t next = store_next_due(gw->store);
+    double wait = 60.0;
+    if (next >= 0) {
+        double s = (double)(next - clock_now());
+        wait = s < 0 ? 0. : s < wait ? s : wait;
+    }
+    arm(d, wait);
+}
+
+struct dispatcher *dispatch_new(struct gateway *gw)
+{
+    struct dispatcher *d = xcalloc(1, sizeof *d);
+    d->gw = gw;
+    d->rows_cap = gw->cfg->batch_size;
+    d->rows = xcalloc((size_t)d->rows_cap, sizeof *d->rows);
+    ev_init(&d->timer, on_timer);
+    d->timer.data = d;
+    return d;
+}
+
+void dispatch_kick(struct dispatcher *d)
+{
+    if (!d->stopped)
+        arm(d, 0.);
+}
+
+void dispatch_stop(struct dispatcher *d)
+{
+    d->stopped = 1;
+    ev_timer_stop(d->gw->loop, &d->timer);
+}
+
+size_t dispatch_in_flight(const struct dispatcher *d)
+{
+    return d ? d->in_flight : 0;
+}
+
+void dispatch_free(struct dispatcher *d)
+{
+    if (!d)
+        return;
+    ev_timer_stop(d->gw->loop, &d->timer);
+    free(d->rows);
+    free(d);
+}

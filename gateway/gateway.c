@@ -1,0 +1,278 @@
+/*
+ * gateway.c - assembling the daemon and running its one loop.
+ *
+ * Watchers on the loop and who owns them:
+ *   sig_term, sig_int, sig_hup   here: stop / reload requests
+ *   before_sleep (ev_prepare)    here: group commit -> reload -> MHD run/re-arm
+ *   cron (1 s)                   here: shutdown deadline, calendar coverage
+ *   mhd_io, mhd_timer            http_server.c
+ *   curl timer + socket ios      outbound.c
+ *   dispatch timer               dispatch.c
+ *
+ * Order inside before_sleep matters: triggers are committed first (their
+ * answers resume parked connections), then MHD runs so those answers go
+ * out in this iteration, then MHD's timer is re-armed from
+ * MHD_get_timeout, which must be the last MHD call before libev blocks.
+ */
+#include "gateway.h"
+#include "api.h"
+#include "dispatch.h"
+#include "http_server.h"
+#include "log.h"
+#include "outbound.h"
+#include "windows.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SHUTDOWN_GRACE_MS 10000
+
+/* Write @port to @path atomically: tmp file, fsync, rename, fsync dir. */
+static int write_ready_file(const char *path, int port)
+{
+    char *tmp = xasprintf("%s.tmp", path);
+    unlink(tmp);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        char line[16];
+        int n = snprintf(line, sizeof line, "%d\n", port);
+        if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
+            rc = 0;
+        close(fd);
+    }
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc == 0) {
+        char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    free(tmp);
+    return rc;
+}
+
+static void check_calendar(struct gateway *gw, int log_always)
+{
+    int y, m, d;
+    local_date(clock_now(), &y, &m, &d);
+    int days = calendar_days_covered(gw->cal, y, m, d);
+    int was_ok = gw->calendar_days_ahead >= 60;
+    gw->calendar_days_ahead = days;
+    if (days < 60 && (log_always || was_ok))
+        LOG_WARN("calendar",
+                 "the holiday calendar covers only %d days ahead (last year %d): add next year's "
+                 "official holidays and make-up working days to %s; until then only weekends are "
+                 "rest days",
+                 days, calendar_last_year(gw->cal), gw->cfg->holidays_path);
+}
+
+int gateway_reload(struct gateway *gw)
+{
+    char err[512];
+    struct calendar *cal = calendar_load(gw->cfg->holidays_path, err, sizeof err);
+    if (!cal) {
+        LOG_ERR("reload", "kept the old catalogue and calendar: %s", err);
+        return -1;
+    }
+    struct catalogue *cat = catalogue_load(gw->cfg->catalogue_path, gw->cfg->templates_dir, err,
+                                           sizeof err);
+    if (!cat) {
+        calendar_free(cal);
+        LOG_ERR("reload", "kept the old catalogue and calendar: %s", err);
+        return -1;
+    }
+    /* Nothing holds pointers into the old catalogue across iterations:
+     * parked triggers were committed just before this runs, and in-flight
+     * sends carry their rendered text, not template pointers. */
+    catalogue_free(gw->cat);
+    calendar_free(gw->cal);
+    gw->cat = cat;
+    gw->cal = cal;
+    check_calendar(gw, 1);
+    LOG_INFO("reload", "catalogue and calendar reloaded milestones=%zu", cat->n);
+    dispatch_kick(gw->disp);
+    return 0;
+}
+
+static void begin_shutdown(struct gateway *gw)
+{
+    if (gw->stopping)
+        return;
+    gw->stopping = 1;
+    gw->stop_deadline_ms = clock_mono_ms() + SHUTDOWN_GRACE_MS;
+    LOG_INFO("main", "stopping: in_flight=%zu", dispatch_in_flight(gw->disp));
+    /* Triggers already validated are written and answered first. */
+    api_triggers_commit(gw);
+    dispatch_stop(gw->disp);
+    http_server_quiesce(gw->http);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct gateway *gw = w->data;
+    if (w->signum == SIGHUP)
+        gw->reload_requested = 1; /* done in before_sleep, outside any callback chain */
+    else
+        begin_shutdown(gw);
+}
+
+static int drained(struct gateway *gw)
+{
+    return outbound_in_flight(gw->out) == 0 && http_server_parked(gw->http) == 0 &&
+           api_triggers_pending(gw) == 0;
+}
+
+static void on_before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)revents;
+    struct gateway *gw = w->data;
+    api_triggers_commit(gw);
+    if (gw->reload_requested) {
+        gw->reload_requested = 0;
+        gateway_reload(gw);
+    }
+    http_server_before_sleep(gw->http);
+    if (gw->stopping && drained(gw))
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct gateway *gw = w->data;
+    static int64_t last_calendar_check;
+    int64_t now = clock_mono_ms();
+    if (gw->stopping && now > gw->stop_deadline_ms && outbound_in_flight(gw->out) > 0) {
+        LOG_WARN("main", "shutdown deadline: abandoning %zu requests; they stay pending",
+                 outbound_in_flight(gw->out));
+        outbound_cancel_all(gw->out);
+    }
+    if (now - last_calendar_check > 3600 * 1000) {
+        last_calendar_check = now;
+        check_calendar(gw, 0);
+    }
+}
+
+struct gateway *gateway_new(struct config *cfg, const char *config_path)
+{
+    struct gateway *gw = xcalloc(1, sizeof *gw);
+    char err[512];
+    gw->cfg = cfg;
+    gw->config_path = xstrdup(config_path);
+    gw->started_at = clock_now();
+    gw->calendar_days_ahead = 366;
+    gw->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!gw->loop) {
+        LOG_ERR("main", "cannot create the event loop");
+        goto fail;
+    }
+    gw->cal = calendar_load(cfg->holidays_path, err, sizeof err);
+    if (!gw->cal) {
+        LOG_ERR("main", "%s", err);
+        goto fail;
+    }
+    gw->cat = catalogue_load(cfg->catalogue_path, cfg->templates_dir, err, sizeof err);
+    if (!gw->cat) {
+        LOG_ERR("main", "%s", err);
+        goto fail;
+    }
+    gw->store = store_open(cfg->database, cfg->synchronous_full, err, sizeof err);
+    if (!gw->store) {
+        LOG_ERR("main", "%s", err);
+        goto fail;
+    }
+    int requeued = store_requeue_inflight(gw->store);
+    if (requeued > 0)
+        LOG_WARN("main", "recovered %d messages that were in flight when the last run ended",
+                 requeued);
+    gw->out = outbound_new(gw->loop, cfg);
+    if (!gw->out) {
+        LOG_ERR("main", "cannot create the outbound HTTP client");
+        goto fail;
+    }
+    gw->disp = dispatch_new(gw);
+    gw->http = http_server_start(gw, api_routes, api_nroutes, err, sizeof err);
+    if (!gw->http) {
+        LOG_ERR("main", "%s", err);
+        goto fail;
+    }
+
+    ev_signal_init(&gw->sig_term, on_signal, SIGTERM);
+    ev_signal_init(&gw->sig_int, on_signal, SIGINT);
+    ev_signal_init(&gw->sig_hup, on_signal, SIGHUP);
+    gw->sig_term.data = gw->sig_int.data = gw->sig_hup.data = gw;
+    ev_signal_start(gw->loop, &gw->sig_term);
+    ev_signal_start(gw->loop, &gw->sig_int);
+    ev_signal_start(gw->loop, &gw->sig_hup);
+    ev_prepare_init(&gw->before_sleep, on_before_sleep);
+    gw->before_sleep.data = gw;
+    ev_prepare_start(gw->loop, &gw->before_sleep);
+    ev_timer_init(&gw->cron, on_cron, 1.0, 1.0);
+    gw->cron.data = gw;
+    ev_timer_start(gw->loop, &gw->cron);
+
+    check_calendar(gw, 1);
+    int port = http_server_port(gw->http);
+    if (cfg->ready_file && write_ready_file(cfg->ready_file, port) != 0) {
+        LOG_ERR("main", "cannot write the ready file %s: %s", cfg->ready_file, strerror(errno));
+        goto fail;
+    }
+    LOG_INFO("main", "listening on http://%s:%d store=%s schema=%d milestones=%zu tz=%s",
+             cfg->listen_address, port, cfg->database, store_schema_version(gw->store),
+             gw->cat->n, cfg->timezone);
+    dispatch_kick(gw->disp);
+    return gw;
+fail:
+    gateway_free(gw);
+    return NULL;
+}
+
+int gateway_run(struct gateway *gw)
+{
+    ev_run(gw->loop, 0);
+    LOG_INFO("main", "stopped");
+    return 0;
+}
+
+void gateway_free(struct gateway *gw)
+{
+    if (!gw)
+        return;
+    if (gw->loop) {
+        ev_signal_stop(gw->loop, &gw->sig_term);
+        ev_signal_stop(gw->loop, &gw->sig_int);
+        ev_signal_stop(gw->loop, &gw->sig_hup);
+        ev_prepare_stop(gw->loop, &gw->before_sleep);
+        ev_timer_stop(gw->loop, &gw->cron);
+    }
+    if (gw->http)
+        http_server_quiesce(gw->http);
+    api_triggers_free(gw);
+    http_server_free(gw->http);
+    /* Completes (cancels) every job: their callbacks still use the store. */
+    outbound_free(gw->out);
+    dispatch_free(gw->disp);
+    store_close(gw->store);
+    catalogue_free(gw->cat);
+    calendar_free(gw->cal);
+    if (gw->loop)
+        ev_loop_destroy(gw->loop);
+    free(gw->config_path);
+    free(gw);
+}

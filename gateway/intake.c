@@ -1,0 +1,464 @@
+/*
+ * intake.c - trigger validation, normalization, planning and storage.
+ *
+ * The accepted body (see README, "Trigger API"):
+ *   {"idempotency_key": "...", "milestone": "completion",
+ *    "occurred_at": "2026-11-24T10:00:00+08:00",
+ *    "project": {"id", "address", "kickoff_date"?,
+ *                "staff"?: {"pm"|"designer"|"foreman"|"supervisor":
+ *                           {"name", "phone"?, "wecom_id"?}}},
+ *    "customer": {"id", "name", "title"?, "mobile", "wechat_openid"?,
+ *                 "preferred_channel"?},
+ *    "variables"?: {"name": "value"}}
+ * Unknown keys are rejected so that a typo in an ERP integration shows at
+ * once instead of silently dropping data.
+ */
+#include "intake.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- schema helpers ---------------------------------------------------- */
+
+static int check_keys(const cJSON *obj, const char *prefix, const char *const *allowed, size_t n,
+                      struct api_error *e)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, obj) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (strcmp(v->string, allowed[i]) == 0)
+                break;
+        if (i == n) {
+            char field[96];
+            snprintf(field, sizeof field, "%s%s%s", prefix, *prefix ? "." : "", v->string);
+            api_error_set(e, 400, "unknown_field", field, "unknown field '%s'", field);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const cJSON *get_object(const cJSON *o, const char *key, const char *field, int required,
+                               struct api_error *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            api_error_set(e, 400, "missing_field", field, "%s is required", field);
+        return NULL;
+    }
+    if (!cJSON_IsObject(v)) {
+        api_error_set(e, 400, "invalid_field", field, "%s must be an object", field);
+        return NULL;
+    }
+    return v;
+}
+
+/* A string field: present (if required), a string, valid UTF-8, 1..maxchars
+ * characters, no control characters. Returns the string (borrowed), NULL
+ * when absent (e->status stays 0) or invalid (e set). */
+static const char *get_string(const cJSON *o, const char *key, const char *field, int required,
+                              size_t maxchars, struct api_error *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            api_error_set(e, 400, "missing_field", field, "%s is required", field);
+        return NULL;
+    }
+    if (!cJSON_IsString(v)) {
+        api_error_set(e, 400, "invalid_field", field, "%s must be a string", field);
+        return NULL;
+    }
+    const char *s = v->valuestring;
+    size_t len = strlen(s);
+    if (!utf8_valid(s, len)) {
+        api_error_set(e, 400, "invalid_field", field, "%s is not valid UTF-8", field);
+        return NULL;
+    }
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            api_error_set(e, 400, "invalid_field", field, "%s contains control characters", field);
+            return NULL;
+        }
+    }
+    size_t chars = utf8_chars(s);
+    if (chars == 0 || chars > maxchars) {
+        api_error_set(e, 400, "invalid_field", field, "%s must be 1 to %zu characters", field,
+                      maxchars);
+        return NULL;
+    }
+    return s;
+}
+
+static int printable_ascii(const char *s)
+{
+    for (; *s; s++)
+        if (*s <= 0x20 || *s >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Replace a mobile field by its normalized 11 digits. */
+static int normalize_mobile(cJSON *o, const char *key, const char *field, int required,
+                            struct api_error *e)
+{
+    const char *s = get_string(o, key, field, required, 20, e);
+    if (!s)
+        return e->status ? -1 : 0;
+    char norm[12];
+    if (!mobile_normalize(s, norm)) {
+        api_error_set(e, 400, "invalid_mobile", field,
+                      "%s is not a mainland China mobile number (11 digits starting 13-19)", field);
+        return -1;
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(norm));
+    return 0;
+}
+
+static int validate_customer(cJSON *c, struct api_error *e)
+{
+    static const char *const keys[] = {"id", "name", "title", "mobile", "wechat_openid",
+                                       "preferred_channel"};
+    if (check_keys(c, "customer", keys, HF_ARRAY_LEN(keys), e))
+        return -1;
+    const char *id = get_string(c, "id", "customer.id", 1, 64, e);
+    if (!id || !get_string(c, "name", "customer.name", 1, 32, e))
+        return -1;
+    if (!printable_ascii(id)) {
+        api_error_set(e, 400, "invalid_field", "customer.id", "customer.id must be printable ASCII");
+        return -1;
+    }
+    const char *title = get_string(c, "title", "customer.title", 0, 8, e);
+    if (e->status)
+        return -1;
+    if (!title) {
+        /* Unknown salutation: the neutral form Chinese forms use. */
+        cJSON_AddStringToObject(c, "title", "先生/女士");
+    } else if (strcmp(title, "先生") && strcmp(title, "女士") && strcmp(title, "先生/女士")) {
+        api_error_set(e, 400, "invalid_field", "customer.title",
+                      "customer.title must be 先生 or 女士");
+        return -1;
+    }
+    if (normalize_mobile(c, "mobile", "customer.mobile", 1, e))
+        return -1;
+    const char *openid = get_string(c, "wechat_openid", "customer.wechat_openid", 0, 64, e);
+    if (e->status)
+        return -1;
+    if (openid && !printable_ascii(openid)) {
+        api_error_set(e, 400, "invalid_field", "customer.wechat_openid",
+                      "customer.wechat_openid must be printable ASCII");
+        return -1;
+    }
+    const char *pref = get_string(c, "preferred_channel", "customer.preferred_channel", 0, 16, e);
+    if (e->status)
+        return -1;
+    if (pref && strcmp(pref, "wechat") && strcmp(pref, "sms")) {
+        api_error_set(e, 400, "invalid_field", "customer.preferred_channel",
+                      "customer.preferred_channel must be wechat or sms");
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_project(cJSON *p, struct api_error *e)
+{
+    static const char *const keys[] = {"id", "address", "kickoff_date", "staff"};
+    if (check_keys(p, "project", keys, HF_ARRAY_LEN(keys), e))
+        return -1;
+    const char *id = get_string(p, "id", "project.id", 1, 64, e);
+    if (!id || !get_string(p, "address", "project.address", 1, 200, e))
+        return -1;
+    if (!printable_ascii(id)) {
+        api_error_set(e, 400, "invalid_field", "project.id", "project.id must be printable ASCII");
+        return -1;
+    }
+    const char *kd = get_string(p, "kickoff_date", "project.kickoff_date", 0, 10, e);
+    if (e->status)
+        return -1;
+    int y, m, d;
+    if (kd && date_parse(kd, &y, &m, &d)) {
+        api_error_set(e, 400, "invalid_field", "project.kickoff_date",
+                      "project.kickoff_date must be a date YYYY-MM-DD");
+        return -1;
+    }
+    cJSON *staff = (cJSON *)get_object(p, "staff", "project.staff", 0, e);
+    if (e->status)
+        return -1;
+    if (!staff)
+        return 0;
+    static const char *const roles[] = {"pm", "designer", "foreman", "supervisor"};
+    if (check_keys(staff, "project.staff", roles, HF_ARRAY_LEN(roles), e))
+        return -1;
+    for (size_t i = 0; i < HF_ARRAY_LEN(roles); i++) {
+        char base[64], field[96];
+        snprintf(base, sizeof base, "project.staff.%s", roles[i]);
+        cJSON *s = (cJSON *)get_object(staff, roles[i], base, 0, e);
+        if (e->status)
+            return -1;
+        if (!s)
+            continue;
+        static const char *const skeys[] = {"name", "phone", "wecom_id"};
+        if (check_keys(s, base, skeys, HF_ARRAY_LEN(skeys), e))
+            return -1;
+        snprintf(field, sizeof field, "%s.name", base);
+        if (!get_string(s, "name", field, 1, 32, e))
+            return -1;
+        snprintf(field, sizeof field, "%s.phone", base);
+        if (normalize_mobile(s, "phone", field, 0, e))
+            return -1;
+        snprintf(field, sizeof field, "%s.wecom_id", base);
+        const char *w = get_string(s, "wecom_id", field, 0, 64, e);
+        if (e->status)
+            return -1;
+        if (w && !printable_ascii(w)) {
+            api_error_set(e, 400, "invalid_field", field, "%s must be printable ASCII", field);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int validate_variables(const cJSON *vars, const struct milestone *m, struct api_error *e)
+{
+    if (vars) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, vars) {
+            char field[96];
+            snprintf(field, sizeof field, "variables.%s", v->string);
+            size_t i;
+            for (i = 0; i < m->nvariables; i++)
+                if (strcmp(m->variables[i], v->string) == 0)
+                    break;
+            if (i == m->nvariables) {
+                api_error_set(e, 400, "unknown_field", field,
+                              "milestone %s takes no variable '%s'", m->id, v->string);
+                return -1;
+            }
+            if (!get_string(vars, v->string, field, 1, 100, e))
+                return -1;
+        }
+    }
+    for (size_t i = 0; i < m->nvariables; i++) {
+        char field[96];
+        snprintf(field, sizeof field, "variables.%s", m->variables[i]);
+        if (!vars || !get_string(vars, m->variables[i], field, 1, 100, e)) {
+            if (!e->status)
+                api_error_set(e, 400, "missing_field", field, "%s is required", field);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int intake_validate(const struct config *cfg, const struct catalogue *cat,
+                    const struct calendar *cal, const char *body, size_t len, int64_t now,
+                    struct intake_trigger *t, struct api_error *e)
+{
+    memset(t, 0, sizeof *t);
+    memset(e, 0, sizeof *e);
+    if (!utf8_valid(body, len)) {
+        api_error_set(e, 400, "invalid_json", NULL, "the body is not valid UTF-8");
+        return -1;
+    }
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    if (!doc) {
+        api_error_set(e, 400, "invalid_json", NULL, "the body is not valid JSON");
+        return -1;
+    }
+    t->doc = doc;
+    if (!cJSON_IsObject(doc)) {
+        api_error_set(e, 400, "invalid_json", NULL, "the body must be a JSON object");
+        goto fail;
+    }
+    static const char *const keys[] = {"idempotency_key", "milestone", "occurred_at", "project",
+                                       "customer", "variables"};
+    if (check_keys(doc, "", keys, HF_ARRAY_LEN(keys), e))
+        goto fail;
+    const char *key = get_string(doc, "idempotency_key", "idempotency_key", 1, 128, e);
+    if (!key)
+        goto fail;
+    if (!printable_ascii(key)) {
+        api_error_set(e, 400, "invalid_field", "idempotency_key",
+                      "idempotency_key must be printable ASCII without spaces");
+        goto fail;
+    }
+    t->idem_key = key;
+    const char *ms = get_string(doc, "milestone", "milestone", 1, 64, e);
+    if (!ms)
+        goto fail;
+    t->m = catalogue_find(cat, ms);
+    if (!t->m) {
+        api_error_set(e, 400, "unknown_milestone", "milestone",
+                      "unknown milestone '%.64s'", ms);
+        goto fail;
+    }
+    const char *occ = get_string(doc, "occurred_at", "occurred_at", 1, 40, e);
+    if (!occ)
+        goto fail;
+    if (iso8601_parse(occ, &t->occurred_at)) {
+        api_error_set(e, 400, "invalid_field", "occurred_at",
+                      "occurred_at must be ISO-8601 with an offset, e.g. 2026-11-24T10:00:00+08:00");
+        goto fail;
+    }
+    if (t->occurred_at > now + 86400) {
+        api_error_set(e, 400, "invalid_field", "occurred_at",
+                      "occurred_at is more than a day in the future");
+        goto fail;
+    }
+    if (t->occurred_at < now - 30 * 86400) {
+        api_error_set(e, 400, "invalid_field", "occurred_at",
+                      "occurred_at is more than 30 days in the past");
+        goto fail;
+    }
+    cJSON *project = (cJSON *)get_object(doc, "project", "project", 1, e);
+    if (!project || validate_project(project, e))
+        goto fail;
+    cJSON *customer = (cJSON *)get_object(doc, "customer", "customer", 1, e);
+    if (!customer || validate_customer(customer, e))
+        goto fail;
+    const cJSON *vars = get_object(doc, "variables", "variables", 0, e);
+    if (e->status || validate_variables(vars, t->m, e))
+        goto fail;
+
+    char why[256];
+    int n = plan_milestone(cfg, cal, t->m, t->occurred_at, now, customer,
+                           cJSON_GetObjectItemCaseSensitive(project, "staff"), t->plans,
+                           PLAN_MAX_MESSAGES, why, sizeof why);
+    if (n < 0) {
+        api_error_set(e, 422, "cannot_plan", "customer", "%s", why);
+        goto fail;
+    }
+    t->nplans = n;
+    t->canonical = cJSON_PrintUnformatted(doc);
+    sha256_hex(t->canonical, strlen(t->canonical), t->hash);
+    return 0;
+fail:
+    intake_trigger_cleanup(t);
+    return -1;
+}
+
+void intake_trigger_cleanup(struct intake_trigger *t)
+{
+    cJSON_Delete(t->doc);
+    free(t->canonical);
+    memset(t, 0, sizeof *t);
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
+                           const int64_t *ids)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddNumberToObject(r, "trigger_id", (double)trigger_id);
+    cJSON_AddStringToObject(r, "idempotency_key", t->idem_key);
+    cJSON_AddStringToObject(r, "milestone", t->m->id);
+    cJSON *arr = cJSON_AddArrayToObject(r, "messages");
+    for (int i = 0; i < t->nplans; i++) {
+        const struct planned *p = &t->plans[i];
+        cJSON *m = cJSON_CreateObject();
+        char iso[32];
+        cJSON_AddNumberToObject(m, "id", (double)ids[i]);
+        cJSON_AddStringToObject(m, "message", p->cm->id);
+        cJSON_AddStringToObject(m, "kind", msg_kind_name(p->cm->kind));
+        cJSON_AddStringToObject(m, "to", recipient_role_name(p->cm->to));
+        cJSON_AddStringToObject(m, "channel", p->channel);
+        iso8601_format_local(p->due_at, iso);
+        cJSON_AddStringToObject(m, "due_at", iso);
+        iso8601_format_local(p->expires_at, iso);
+        cJSON_AddStringToObject(m, "expires_at", iso);
+        cJSON_AddItemToArray(arr, m);
+    }
+    char *s = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    return s;
+}
+
+int intake_store(struct store *s, struct intake_trigger *t, const char *token_name, int64_t now,
+                 int *status, char **response)
+{
+    char hash[65];
+    char *prev = NULL;
+    int rc = store_trigger_find(s, t->idem_key, hash, &prev);
+    if (rc == HF_OK) {
+        if (strcmp(hash, t->hash) == 0 && prev) {
+            *status = 200; /* a retry of the same request: same answer, nothing new */
+            *response = prev;
+        } else {
+            free(prev);
+            *status = 409;
+            *response = api_error_body("idempotency_conflict", "idempotency_key",
+                                   "this idempotency_key was already used with a different body");
+        }
+        return 0;
+    }
+    if (rc != HF_ERR_NOTFOUND)
+        goto dberr;
+    if (store_savepoint(s) != HF_OK)
+        goto dberr;
+    const cJSON *cust = cJSON_GetObjectItemCaseSensitive(t->doc, "customer");
+    const cJSON *proj = cJSON_GetObjectItemCaseSensitive(t->doc, "project");
+    struct customer_rec cr = {
+        .id = str_of(cust, "id"), .name = str_of(cust, "name"), .title = str_of(cust, "title"),
+        .mobile = str_of(cust, "mobile"), .openid = str_of(cust, "wechat_openid"),
+        .preferred_channel = str_of(cust, "preferred_channel"),
+    };
+    struct staff_rec staff[4];
+    size_t nstaff = 0;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(proj, "staff");
+    const cJSON *member;
+    cJSON_ArrayForEach(member, st) {
+        staff[nstaff].role = member->string;
+        staff[nstaff].name = str_of(member, "name");
+        staff[nstaff].phone = str_of(member, "phone");
+        staff[nstaff].wecom_id = str_of(member, "wecom_id");
+        nstaff++;
+    }
+    struct project_rec pr = {
+        .id = str_of(proj, "id"), .customer_id = cr.id, .address = str_of(proj, "address"),
+        .kickoff_date = str_of(proj, "kickoff_date"), .staff = staff, .nstaff = nstaff,
+    };
+    struct trigger_rec tr = {
+        .idem_key = t->idem_key, .body_hash = t->hash, .milestone = t->m->id,
+        .project_id = pr.id, .customer_id = cr.id, .occurred_at = t->occurred_at,
+        .received_at = now, .body = t->canonical, .token_name = token_name,
+    };
+    int64_t trigger_id, ids[PLAN_MAX_MESSAGES];
+    if (store_customer_upsert(s, &cr, now) || store_project_upsert(s, &pr, now) ||
+        store_trigger_insert(s, &tr, &trigger_id))
+        goto rollback;
+    for (int i = 0; i < t->nplans; i++) {
+        const struct planned *p = &t->plans[i];
+        struct message_new mn = {
+            .trigger_id = trigger_id, .milestone = t->m->id, .message = p->cm->id,
+            .kind = msg_kind_name(p->cm->kind), .recipient = recipient_role_name(p->cm->to),
+            .channel = p->channel, .window = window_class_name(p->cm->window),
+            .due_at = p->due_at, .expires_at = p->expires_at,
+        };
+        if (store_message_insert(s, &mn, &ids[i]))
+            goto rollback;
+    }
+    char *resp = response_json(t, trigger_id, ids);
+    if (store_trigger_set_response(s, trigger_id, resp) || store_release(s)) {
+        free(resp);
+        goto rollback;
+    }
+    *status = 202;
+    *response = resp;
+    return t->nplans;
+rollback:
+    store_rollback_to(s);
+dberr:
+    *status = 500;
+    *response = api_error_body("store_error", NULL, "the trigger could not be stored; retry");
+    return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * intake.h - POST /v1/triggers: validating a milestone trigger, planning
+ * its messages, and writing it durably (inside the caller's group-commit
+ * transaction).
+ *
+ * Validation is pure (no store access), so api.c can answer 4xx at once
+ * and park only valid requests for the group commit.
+ */
+#ifndef HF_INTAKE_H
+#define HF_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "calendar.h"
+#include "catalogue.h"
+#include "config.h"
+#include "http_error.h"
+#include "plan.h"
+#include "store.h"
+
+/* A validated trigger, waiting for the group commit. */
+struct intake_trigger {
+    cJSON *doc;                 /* normalized body (owned) */
+    char *canonical;            /* compact JSON of doc (owned): stored, hashed */
+    char hash[65];              /* SHA-256 hex of canonical */
+    const char *idem_key;       /* borrowed from doc */
+    const struct milestone *m;  /* borrowed from the catalogue in force */
+    int64_t occurred_at;
+    struct planned plans[PLAN_MAX_MESSAGES];
+    int nplans;
+};
+
+/* Validate @body (JSON, @len bytes) as a trigger, normalize it (mobile
+ * numbers to 11 digits, defaults filled) and plan its messages at @now.
+ * Returns 0 with @t filled (release with intake_trigger_cleanup), or -1
+ * with @e set (400 naming the field). */
+int intake_validate(const struct config *cfg, const struct catalogue *cat,
+                    const struct calendar *cal, const char *body, size_t len, int64_t now,
+                    struct intake_trigger *t, struct api_error *e);
+void intake_trigger_cleanup(struct intake_trigger *t);
+
+/* Write @t inside an open transaction (its own savepoint): idempotency
+ * check, customer/project upsert, trigger, messages. Sets *status (202
+ * new, 200 replay, 409 conflict, 500 store error) and *response (caller
+ * frees). Returns the number of new messages (0 for replays/errors). */
+int intake_store(struct store *s, struct intake_trigger *t, const char *token_name, int64_t now,
+                 int *status, char **response);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * plan.c - channel choice, due times and send windows for planned messages.
+ */
+#include "plan.h"
+#include "adapter.h"
+#include "util.h"
+#include "windows.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct window_def always_open = {.any_time = 1};
+
+static const struct window_def *window_for(const struct config *cfg, enum window_class w)
+{
+    switch (w) {
+    case WINCLASS_SURVEY: return &cfg->win_survey;
+    case WINCLASS_NOTICE: return &cfg->win_notice;
+    case WINCLASS_ANY: break;
+    }
+    return &always_open;
+}
+
+int64_t plan_window_next(const struct config *cfg, const struct calendar *cal,
+                         enum window_class w, int64_t t)
+{
+    return window_next_open(window_for(cfg, w), cal, t);
+}
+
+int plan_window_contains(const struct config *cfg, const struct calendar *cal,
+                         enum window_class w, int64_t t)
+{
+    return window_contains(window_for(cfg, w), cal, t);
+}
+
+static const char *usable(const struct config *cfg, const char *name, const cJSON *recipient)
+{
+    const struct channel_adapter *a = adapter_find(name);
+    if (a && a->enabled(cfg) && a->can_reach(cfg, recipient))
+        return a->name;
+    return NULL;
+}
+
+static int has_string(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && *v->valuestring;
+}
+
+const char *plan_channel(const struct config *cfg, enum recipient_role role,
+                         const cJSON *recipient)
+{
+    const char *c = NULL;
+    if (role == RCPT_CUSTOMER) {
+        const cJSON *pref = cJSON_GetObjectItemCaseSensitive(recipient, "preferred_channel");
+        if (cJSON_IsString(pref))
+            c = usable(cfg, pref->valuestring, recipient);
+        if (!c && has_string(recipient, "wechat_openid"))
+            c = usable(cfg, "wechat", recipient);
+    } else if (has_string(recipient, "wecom_id")) {
+        c = usable(cfg, "wecom", recipient);
+    }
+    if (!c && has_string(recipient, role == RCPT_CUSTOMER ? "mobile" : "phone"))
+        c = usable(cfg, "sms", recipient);
+    if (!c)
+        c = usable(cfg, "webhook", recipient);
+    return c;
+}
+
+int plan_milestone(const struct config *cfg, const struct calendar *cal,
+                   const struct milestone *m, int64_t occurred_at, int64_t now,
+                   const cJSON *customer, const cJSON *staff, struct planned *out, size_t max,
+                   char *err, size_t errlen)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nmsgs; i++) {
+        const struct cat_message *cm = &m->msgs[i];
+        const cJSON *rcpt = customer;
+        if (cm->to != RCPT_CUSTOMER) {
+            rcpt = staff ? cJSON_GetObjectItemCaseSensitive(staff, recipient_role_name(cm->to))
+                         : NULL;
+            if (!rcpt)
+                continue; /* the project has no such staff member: nobody to alert */
+        }
+        const char *ch = plan_channel(cfg, cm->to, rcpt);
+        if (!ch) {
+            snprintf(err, errlen, "no enabled channel can reach the %s for message '%s'",
+                     recipient_role_name(cm->to), cm->id);
+            return -1;
+        }
+        int64_t base = occurred_at;
+        if (cm->day_offset)
+            base = local_day_start(occurred_at, cm->day_offset);
+        base += cm->delay_ms / 1000;
+        if (base < now)
+            base = now; /* a late trigger sends now, never in the past */
+        int64_t due = plan_window_next(cfg, cal, cm->window, base);
+        if (due < 0) {
+            snprintf(err, errlen, "window '%s' never opens for message '%s'",
+                     window_class_name(cm->window), cm->id);
+            return -1;
+        }
+        HF_ASSERT(n < max);
+        out[n].cm = cm;
+        out[n].channel = ch;
+        out[n].due_at = due;
+        switch (cm->kind) {
+        case KIND_SURVEY: out[n].expires_at = due + cfg->survey_validity_ms / 1000; break;
+        case KIND_NOTICE: out[n].expires_at = due + cfg->notice_ttl_ms / 1000; break;
+        case KIND_ALERT: out[n].expires_at = due + 86400; break;
+        }
+        n++;
+    }
+    return (int)n;
+}

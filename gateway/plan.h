@@ -1,0 +1,53 @@
+/*
+ * plan.h - from a milestone that happened to the messages it implies:
+ * which channel each goes through, when it is due (moved into its send
+ * window, holidays skipped) and until when it is worth sending.
+ *
+ * Pure functions of their inputs (config, calendar, catalogue, "now"):
+ * no I/O, callable from loop callbacks.
+ */
+#ifndef HF_PLAN_H
+#define HF_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "calendar.h"
+#include "catalogue.h"
+#include "config.h"
+
+#define PLAN_MAX_MESSAGES CATALOGUE_MAX_MESSAGES
+
+struct planned {
+    const struct cat_message *cm; /* borrowed from the catalogue */
+    const char *channel;          /* static adapter name */
+    int64_t due_at;               /* UTC seconds, inside its window */
+    int64_t expires_at;           /* after this it is not sent */
+};
+
+/* Plan every message of @m for a trigger that occurred at @occurred_at and
+ * arrived at @now. @customer is the trigger's customer object, @staff its
+ * project.staff object (may be NULL). Returns the number planned, or -1
+ * with @err set (no channel can reach a recipient, no window opening). */
+int plan_milestone(const struct config *cfg, const struct calendar *cal,
+                   const struct milestone *m, int64_t occurred_at, int64_t now,
+                   const cJSON *customer, const cJSON *staff, struct planned *out, size_t max,
+                   char *err, size_t errlen);
+
+/* The first instant >= @t inside window class @w (-1 if none). */
+int64_t plan_window_next(const struct config *cfg, const struct calendar *cal,
+                         enum window_class w, int64_t t);
+/* 1 if @t is inside window class @w. */
+int plan_window_contains(const struct config *cfg, const struct calendar *cal,
+                         enum window_class w, int64_t t);
+
+/* The channel for a recipient: the customer's preference, else WeChat when
+ * an openid is known, else SMS, else the webhook; staff: WeCom, SMS,
+ * webhook. Only enabled adapters that can reach the recipient count.
+ * Returns a static name or NULL. */
+const char *plan_channel(const struct config *cfg, enum recipient_role role,
+                         const cJSON *recipient);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * store.h - the durable store, behind one interface.
+ *
+ * store_sqlite.c implements it on one SQLite connection in WAL mode with
+ * cached prepared statements; a PostgreSQL implementation can be added
+ * behind the same functions without touching callers.
+ *
+ * Times are UTC epoch seconds (int64). Every function may be called from a
+ * loop callback: each does a bounded amount of indexed work.
+ *
+ * Transactions: callers group writes with store_begin()/store_commit().
+ * store_savepoint()/store_release()/store_rollback_to() let one request in
+ * a group commit fail alone without spoiling the others.
+ */
+#ifndef HF_STORE_H
+#define HF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct store;
+
+/* Message states (the outbox). */
+#define MSG_PENDING "pending"     /* waiting for its due time or next attempt */
+#define MSG_SENDING "sending"     /* claimed, request in flight */
+#define MSG_SENT "sent"           /* accepted by the provider */
+#define MSG_DELIVERED "delivered" /* delivery receipt says delivered */
+#define MSG_FAILED "failed"       /* permanent failure or attempts exhausted */
+#define MSG_EXPIRED "expired"     /* could no longer serve its purpose */
+
+/* Open (creating if needed) and migrate the database at @path. On failure
+ * NULL and @err says why. Caller owns the result; free with store_close(). */
+struct store *store_open(const char *path, int synchronous_full, char *err, size_t errlen);
+/* Checkpoint and close. NULL is a no-op. */
+void store_close(struct store *s);
+/* The schema version after migrations. */
+int store_schema_version(struct store *s);
+
+int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+int store_savepoint(struct store *s);  /* SAVEPOINT req */
+int store_release(struct store *s);    /* RELEASE req */
+int store_rollback_to(struct store *s);/* ROLLBACK TO req; RELEASE req */
+
+/* ---- intake ---------------------------------------------------------- */
+
+/* Look up a trigger by idempotency key. HF_OK with *body_hash (65 bytes)
+ * and *response (caller frees) filled, HF_ERR_NOTFOUND, or HF_ERR_DB. */
+int store_trigger_find(struct store *s, const char *idem_key, char body_hash[65], char **response);
+
+struct trigger_rec {
+    const char *idem_key;
+    const char *body_hash;     /* hex SHA-256 of the canonical body */
+    const char *milestone;
+    const char *project_id;
+    const char *customer_id;
+    int64_t occurred_at;
+    int64_t received_at;
+    const char *body;          /* canonical JSON, the variables for rendering */
+    const char *token_name;    /* which API token sent it */
+};
+int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *id);
+int store_trigger_set_response(struct store *s, int64_t id, const char *response);
+
+struct customer_rec {
+    const char *id, *name, *title, *mobile, *openid, *preferred_channel;
+};
+int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t now);
+
+struct staff_rec {
+    const char *role, *name, *phone, *wecom_id; /* phone, wecom_id may be NULL */
+};
+struct project_rec {
+    const char *id, *customer_id, *address, *kickoff_date; /* kickoff_date may be NULL */
+    const struct staff_rec *staff;
+    size_t nstaff;
+};
+/* Upsert the project and replace its staff list. */
+int store_project_upsert(struct store *s, const struct project_rec *p, int64_t now);
+
+struct message_new {
+    int64_t trigger_id;
+    const char *milestone;
+    const char *message;       /* catalogue message id ("survey") */
+    const char *kind;          /* notice | survey | alert */
+    const char *recipient;     /* customer | pm | designer | foreman | supervisor */
+    const char *channel;
+    const char *window;        /* window class: survey | notice | any */
+    int64_t due_at;
+    int64_t expires_at;
+};
+int store_message_insert(struct store *s, const struct message_new *m, int64_t *id);
+
+/* ---- outbox --------------------------------------------------------- */
+
+struct message_row {
+    int64_t id;
+    int64_t trigger_id;
+    char milestone[64];
+    char message[64];
+    char kind[16];
+    char recipient[16];
+    char channel[16];
+    char window[16];
+    char state[16];
+    int64_t due_at;
+    int64_t expires_at;
+    int64_t next_attempt_at;
+    int attempts;
+};
+
+/* Claim up to @limit pending messages whose next attempt is due at @now,
+ * oldest first, marking them "sending" and counting the attempt. Run
+ * inside the caller's transaction or alone. Fills @out (caller provides
+ * @limit rows) and returns how many, or -1 on error. */
+int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out);
+/* Earliest next_attempt_at of a pending message, or -1 when none. */
+int64_t store_next_due(struct store *s);
+/* Messages left "sending" by a crash go back to "pending" (at start).
+ * Returns how many, or -1. */
+int store_requeue_inflight(struct store *s);
+
+/* Load a trigger's canonical body. Caller frees *body. */
+int store_trigger_body(struct store *s, int64_t trigger_id, char **body);
+
+/* Record the end of one attempt and the message's new state.
+ * @next_attempt_at is used when @state is pending (retry / reschedule). */
+struct attempt_rec {
+    int64_t message_id;
+    int attempt;
+    const char *channel;
+    int64_t started_ms;
+    int64_t latency_ms;
+    long http_status;
+    const char *code;          /* provider code or NULL */
+    const char *provider_id;   /* or NULL */
+    const char *error;         /* or NULL */
+};
+int store_attempt_finish(struct store *s, const struct attempt_rec *a, const char *state,
+                         int64_t next_attempt_at, int64_t now);
+/* Put a claimed message back without counting the attempt (outside its
+ * window, shutdown). */
+int store_message_reschedule(struct store *s, int64_t id, int64_t next_attempt_at, int uncount);
+/* Change a message's state with a reason (expired before sending, ...). */
+int store_message_set_state(struct store *s, int64_t id, const char *state, const char *code,
+                            const char *error, int64_t now);
+
+/* ---- reading -------------------------------------------------------- */
+
+/* Count messages per (state, channel); calls @fn for each group. */
+int store_message_counts(struct store *s, void (*fn)(void *arg, const char *state,
+                                                     const char *channel, int64_t n),
+                         void *arg);
+/* Pending messages due at or before @now (queue depth). */
+int64_t store_due_count(struct store *s, int64_t now);
+
+/* A message as JSON (state, attempts, last error, ...) for the API.
+ * Caller frees. HF_ERR_NOTFOUND when absent. */
+int store_message_json(struct store *s, int64_t id, char **json);
+
+#endif

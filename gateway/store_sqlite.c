@@ -1,0 +1,638 @@
+/*
+ * store_sqlite.c - the embedded SQLite store.
+ *
+ * One connection, WAL mode, synchronous=FULL by default (a commit, and so
+ * every 2xx, survives power loss), a short busy_timeout, and every
+ * statement prepared once and cached in struct store.
+ *
+ * Schema changes are numbered migrations applied in one transaction each;
+ * PRAGMA user_version records the last one applied.
+ */
+#include "store.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+/* ---- migrations ------------------------------------------------------ */
+
+static const char *const migrations[] = {
+    /* 1: the core tables. */
+    "CREATE TABLE customers ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  mobile TEXT NOT NULL,"
+    "  wechat_openid TEXT,"
+    "  preferred_channel TEXT,"
+    "  opted_out INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX customers_mobile ON customers(mobile);"
+    "CREATE TABLE projects ("
+    "  id TEXT PRIMARY KEY,"
+    "  customer_id TEXT NOT NULL REFERENCES customers(id),"
+    "  address TEXT NOT NULL,"
+    "  kickoff_date TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE project_staff ("
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  role TEXT NOT NULL CHECK (role IN ('pm','designer','foreman','supervisor')),"
+    "  name TEXT NOT NULL,"
+    "  phone TEXT,"
+    "  wecom_id TEXT,"
+    "  PRIMARY KEY (project_id, role));"
+    "CREATE TABLE triggers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  idem_key TEXT NOT NULL UNIQUE,"
+    "  body_hash TEXT NOT NULL,"
+    "  milestone TEXT NOT NULL,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  customer_id TEXT NOT NULL REFERENCES customers(id),"
+    "  occurred_at INTEGER NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  token_name TEXT,"
+    "  body TEXT NOT NULL,"
+    "  response TEXT);"
+    "CREATE INDEX triggers_project ON triggers(project_id);"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  trigger_id INTEGER NOT NULL REFERENCES triggers(id),"
+    "  milestone TEXT NOT NULL,"
+    "  message TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('notice','survey','alert')),"
+    "  recipient TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  fallback_from TEXT,"
+    "  window TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN "
+    "    ('pending','sending','sent','delivered','failed','expired','cancelled')),"
+    "  due_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  provider_id TEXT,"
+    "  last_code TEXT,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  sent_at INTEGER);"
+    "CREATE INDEX messages_trigger ON messages(trigger_id);"
+    /* The scheduler's index: only pending rows, ordered by next attempt. */
+    "CREATE INDEX messages_due ON messages(next_attempt_at) WHERE state = 'pending';"
+    "CREATE INDEX messages_state ON messages(state) WHERE state = 'sending';"
+    "CREATE TABLE attempts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id),"
+    "  attempt INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  latency_ms INTEGER NOT NULL,"
+    "  http_status INTEGER,"
+    "  code TEXT,"
+    "  provider_id TEXT,"
+    "  error TEXT);"
+    "CREATE INDEX attempts_message ON attempts(message_id);",
+};
+
+/* ---- statements ------------------------------------------------------- */
+
+enum stmt_id {
+    ST_BEGIN = 0,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_TRIGGER_FIND,
+    ST_TRIGGER_INSERT,
+    ST_TRIGGER_SET_RESPONSE,
+    ST_TRIGGER_BODY,
+    ST_CUSTOMER_UPSERT,
+    ST_PROJECT_UPSERT,
+    ST_STAFF_DELETE,
+    ST_STAFF_INSERT,
+    ST_MESSAGE_INSERT,
+    ST_CLAIM_SELECT,
+    ST_CLAIM_UPDATE,
+    ST_NEXT_DUE,
+    ST_REQUEUE,
+    ST_ATTEMPT_INSERT,
+    ST_MESSAGE_FINISH,
+    ST_MESSAGE_RESCHEDULE,
+    ST_MESSAGE_SET_STATE,
+    ST_MESSAGE_COUNTS,
+    ST_DUE_COUNT,
+    ST_MESSAGE_GET,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT req",
+    [ST_RELEASE] = "RELEASE req",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO req",
+    [ST_TRIGGER_FIND] = "SELECT body_hash, response FROM triggers WHERE idem_key = ?1",
+    [ST_TRIGGER_INSERT] =
+        "INSERT INTO triggers (idem_key, body_hash, milestone, project_id, customer_id,"
+        " occurred_at, received_at, token_name, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [ST_TRIGGER_SET_RESPONSE] = "UPDATE triggers SET response = ?2 WHERE id = ?1",
+    [ST_TRIGGER_BODY] = "SELECT body FROM triggers WHERE id = ?1",
+    [ST_CUSTOMER_UPSERT] =
+        "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
+        " created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?7)"
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = excluded.title,"
+        " mobile = excluded.mobile,"
+        " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
+        " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"
+        " updated_at = excluded.updated_at",
+    [ST_PROJECT_UPSERT] =
+        "INSERT INTO projects (id, customer_id, address, kickoff_date, created_at, updated_at)"
+        " VALUES (?1,?2,?3,?4,?5,?5)"
+        " ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id,"
+        " address = excluded.address,"
+        " kickoff_date = COALESCE(excluded.kickoff_date, kickoff_date),"
+        " updated_at = excluded.updated_at",
+    [ST_STAFF_DELETE] = "DELETE FROM project_staff WHERE project_id = ?1",
+    [ST_STAFF_INSERT] = "INSERT INTO project_staff (project_id, role, name, phone, wecom_id)"
+                        " VALUES (?1,?2,?3,?4,?5)",
+    [ST_MESSAGE_INSERT] =
+        "INSERT INTO messages (trigger_id, milestone, message, kind, recipient, channel, window,"
+        " state, due_at, expires_at, next_attempt_at, created_at, updated_at)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10)",
+    [ST_CLAIM_SELECT] =
+        "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
+        " expires_at, next_attempt_at, attempts FROM messages"
+        " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+    [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
+                        " updated_at = ?2 WHERE id = ?1",
+    [ST_NEXT_DUE] = "SELECT MIN(next_attempt_at) FROM messages WHERE state = 'pending'",
+    [ST_REQUEUE] = "UPDATE messages SET state = 'pending', attempts = MAX(attempts - 1, 0)"
+                   " WHERE state = 'sending'",
+    [ST_ATTEMPT_INSERT] =
+        "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
+        " code, provider_id, error) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [ST_MESSAGE_FINISH] =
+        "UPDATE messages SET state = ?2, next_attempt_at = ?3, last_code = ?4, last_error = ?5,"
+        " provider_id = COALESCE(?6, provider_id), updated_at = ?7,"
+        " sent_at = CASE WHEN ?2 = 'sent' THEN ?7 ELSE sent_at END WHERE id = ?1",
+    [ST_MESSAGE_RESCHEDULE] =
+        "UPDATE messages SET state = 'pending', next_attempt_at = ?2,"
+        " attempts = attempts - ?3 WHERE id = ?1",
+    [ST_MESSAGE_SET_STATE] = "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4,"
+                             " updated_at = ?5 WHERE id = ?1",
+    [ST_MESSAGE_COUNTS] = "SELECT state, channel, COUNT(*) FROM messages GROUP BY state, channel",
+    [ST_DUE_COUNT] =
+        "SELECT COUNT(*) FROM messages WHERE state = 'pending' AND next_attempt_at <= ?1",
+    [ST_MESSAGE_GET] =
+        "SELECT id, trigger_id, milestone, message, kind, recipient, channel, state, due_at,"
+        " expires_at, next_attempt_at, attempts, provider_id, last_code, last_error, sent_at"
+        " FROM messages WHERE id = ?1",
+};
+
+struct store {
+    sqlite3 *db;                  /* the one connection */
+    sqlite3_stmt *st[ST__COUNT];  /* prepared lazily, finalized at close */
+    int version;                  /* schema version after migrations */
+};
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+    if (!s->st[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->st[id], NULL);
+        if (rc != SQLITE_OK) {
+            LOG_ERR("store", "prepare failed: %s", sqlite3_errmsg(s->db));
+            HF_ASSERT(!"statement does not prepare"); /* a bug in stmt_sql */
+        }
+    }
+    return s->st[id];
+}
+
+static void bind_text(sqlite3_stmt *q, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static int exec_stmt(struct store *s, sqlite3_stmt *q)
+{
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        LOG_ERR("store", "statement failed: %s", sqlite3_errmsg(s->db));
+        return HF_ERR_DB;
+    }
+    return HF_OK;
+}
+
+static int exec_id(struct store *s, enum stmt_id id)
+{
+    return exec_stmt(s, stmt(s, id));
+}
+
+int store_begin(struct store *s) { return exec_id(s, ST_BEGIN); }
+int store_commit(struct store *s) { return exec_id(s, ST_COMMIT); }
+int store_rollback(struct store *s) { return exec_id(s, ST_ROLLBACK); }
+int store_savepoint(struct store *s) { return exec_id(s, ST_SAVEPOINT); }
+int store_release(struct store *s) { return exec_id(s, ST_RELEASE); }
+
+int store_rollback_to(struct store *s)
+{
+    int rc = exec_id(s, ST_ROLLBACK_TO);
+    if (rc == HF_OK)
+        rc = exec_id(s, ST_RELEASE);
+    return rc;
+}
+
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        goto dberr;
+    int version = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    sqlite3_finalize(q);
+    int latest = (int)HF_ARRAY_LEN(migrations);
+    if (version > latest) {
+        snprintf(err, errlen, "database schema version %d is newer than this huifangd (%d)",
+                 version, latest);
+        return -1;
+    }
+    for (int v = version; v < latest; v++) {
+        char *msg = NULL;
+        char setv[64];
+        snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(s->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(s->db, setv, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration %d failed: %s", v + 1, msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        LOG_INFO("store", "applied migration=%d", v + 1);
+    }
+    s->version = latest;
+    return 0;
+dberr:
+    snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+    return -1;
+}
+
+struct store *store_open(const char *path, int synchronous_full, char *err, size_t errlen)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open database: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        store_close(s);
+        return NULL;
+    }
+    char *msg = NULL;
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+             " PRAGMA busy_timeout = 2000;",
+             synchronous_full ? "FULL" : "NORMAL");
+    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, msg ? msg : "pragma failed");
+        sqlite3_free(msg);
+        store_close(s);
+        return NULL;
+    }
+    char merr[256];
+    if (migrate(s, merr, sizeof merr) != 0) {
+        snprintf(err, errlen, "%s: %s", path, merr);
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    if (s->db) {
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        sqlite3_close(s->db);
+    }
+    free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    return s->version;
+}
+
+/* ---- intake ----------------------------------------------------------- */
+
+int store_trigger_find(struct store *s, const char *idem_key, char body_hash[65], char **response)
+{
+    sqlite3_stmt *q = stmt(s, ST_TRIGGER_FIND);
+    bind_text(q, 1, idem_key);
+    int rc = sqlite3_step(q), ret;
+    if (rc == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(q, 0);
+        const char *r = (const char *)sqlite3_column_text(q, 1);
+        snprintf(body_hash, 65, "%s", h ? h : "");
+        *response = r ? xstrdup(r) : NULL;
+        ret = HF_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = HF_ERR_NOTFOUND;
+    } else {
+        LOG_ERR("store", "trigger lookup failed: %s", sqlite3_errmsg(s->db));
+        ret = HF_ERR_DB;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *id)
+{
+    sqlite3_stmt *q = stmt(s, ST_TRIGGER_INSERT);
+    bind_text(q, 1, t->idem_key);
+    bind_text(q, 2, t->body_hash);
+    bind_text(q, 3, t->milestone);
+    bind_text(q, 4, t->project_id);
+    bind_text(q, 5, t->customer_id);
+    sqlite3_bind_int64(q, 6, t->occurred_at);
+    sqlite3_bind_int64(q, 7, t->received_at);
+    bind_text(q, 8, t->token_name);
+    bind_text(q, 9, t->body);
+    int rc = exec_stmt(s, q);
+    if (rc == HF_OK)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int store_trigger_set_response(struct store *s, int64_t id, const char *response)
+{
+    sqlite3_stmt *q = stmt(s, ST_TRIGGER_SET_RESPONSE);
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, response);
+    return exec_stmt(s, q);
+}
+
+int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_UPSERT);
+    bind_text(q, 1, c->id);
+    bind_text(q, 2, c->name);
+    bind_text(q, 3, c->title);
+    bind_text(q, 4, c->mobile);
+    bind_text(q, 5, c->openid);
+    bind_text(q, 6, c->preferred_channel);
+    sqlite3_bind_int64(q, 7, now);
+    return exec_stmt(s, q);
+}
+
+int store_project_upsert(struct store *s, const struct project_rec *p, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_PROJECT_UPSERT);
+    bind_text(q, 1, p->id);
+    bind_text(q, 2, p->customer_id);
+    bind_text(q, 3, p->address);
+    bind_text(q, 4, p->kickoff_date);
+    sqlite3_bind_int64(q, 5, now);
+    int rc = exec_stmt(s, q);
+    if (rc != HF_OK)
+        return rc;
+    q = stmt(s, ST_STAFF_DELETE);
+    bind_text(q, 1, p->id);
+    if ((rc = exec_stmt(s, q)) != HF_OK)
+        return rc;
+    for (size_t i = 0; i < p->nstaff; i++) {
+        q = stmt(s, ST_STAFF_INSERT);
+        bind_text(q, 1, p->id);
+        bind_text(q, 2, p->staff[i].role);
+        bind_text(q, 3, p->staff[i].name);
+        bind_text(q, 4, p->staff[i].phone);
+        bind_text(q, 5, p->staff[i].wecom_id);
+        if ((rc = exec_stmt(s, q)) != HF_OK)
+            return rc;
+    }
+    return HF_OK;
+}
+
+int store_message_insert(struct store *s, const struct message_new *m, int64_t *id)
+{
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_INSERT);
+    sqlite3_bind_int64(q, 1, m->trigger_id);
+    bind_text(q, 2, m->milestone);
+    bind_text(q, 3, m->message);
+    bind_text(q, 4, m->kind);
+    bind_text(q, 5, m->recipient);
+    bind_text(q, 6, m->channel);
+    bind_text(q, 7, m->window);
+    sqlite3_bind_int64(q, 8, m->due_at);
+    sqlite3_bind_int64(q, 9, m->expires_at);
+    sqlite3_bind_int64(q, 10, clock_now());
+    int rc = exec_stmt(s, q);
+    if (rc == HF_OK)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+/* ---- outbox ----------------------------------------------------------- */
+
+static void col_copy(sqlite3_stmt *q, int col, char *dst, size_t n)
+{
+    const char *v = (const char *)sqlite3_column_text(q, col);
+    snprintf(dst, n, "%s", v ? v : "");
+}
+
+int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out)
+{
+    sqlite3_stmt *q = stmt(s, ST_CLAIM_SELECT);
+    sqlite3_bind_int64(q, 1, now);
+    sqlite3_bind_int(q, 2, limit);
+    int n = 0, rc;
+    while (n < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct message_row *m = &out[n++];
+        m->id = sqlite3_column_int64(q, 0);
+        m->trigger_id = sqlite3_column_int64(q, 1);
+        col_copy(q, 2, m->milestone, sizeof m->milestone);
+        col_copy(q, 3, m->message, sizeof m->message);
+        col_copy(q, 4, m->kind, sizeof m->kind);
+        col_copy(q, 5, m->recipient, sizeof m->recipient);
+        col_copy(q, 6, m->channel, sizeof m->channel);
+        col_copy(q, 7, m->window, sizeof m->window);
+        m->due_at = sqlite3_column_int64(q, 8);
+        m->expires_at = sqlite3_column_int64(q, 9);
+        m->next_attempt_at = sqlite3_column_int64(q, 10);
+        m->attempts = sqlite3_column_int(q, 11) + 1; /* the one being claimed */
+        snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    for (int i = 0; i < n; i++) {
+        sqlite3_stmt *u = stmt(s, ST_CLAIM_UPDATE);
+        sqlite3_bind_int64(u, 1, out[i].id);
+        sqlite3_bind_int64(u, 2, now);
+        if (exec_stmt(s, u) != HF_OK)
+            return -1;
+    }
+    return n;
+}
+
+int64_t store_next_due(struct store *s)
+{
+    sqlite3_stmt *q = stmt(s, ST_NEXT_DUE);
+    int64_t t = -1;
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+        t = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return t;
+}
+
+int store_requeue_inflight(struct store *s)
+{
+    if (exec_id(s, ST_REQUEUE) != HF_OK)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+int store_trigger_body(struct store *s, int64_t trigger_id, char **body)
+{
+    sqlite3_stmt *q = stmt(s, ST_TRIGGER_BODY);
+    sqlite3_bind_int64(q, 1, trigger_id);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        *body = xstrdup((const char *)sqlite3_column_text(q, 0));
+        ret = HF_OK;
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int store_attempt_finish(struct store *s, const struct attempt_rec *a, const char *state,
+                         int64_t next_attempt_at, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_ATTEMPT_INSERT);
+    sqlite3_bind_int64(q, 1, a->message_id);
+    sqlite3_bind_int(q, 2, a->attempt);
+    bind_text(q, 3, a->channel);
+    sqlite3_bind_int64(q, 4, a->started_ms);
+    sqlite3_bind_int64(q, 5, a->latency_ms);
+    if (a->http_status)
+        sqlite3_bind_int64(q, 6, a->http_status);
+    else
+        sqlite3_bind_null(q, 6);
+    bind_text(q, 7, a->code);
+    bind_text(q, 8, a->provider_id);
+    bind_text(q, 9, a->error);
+    int rc = exec_stmt(s, q);
+    if (rc != HF_OK)
+        return rc;
+    q = stmt(s, ST_MESSAGE_FINISH);
+    sqlite3_bind_int64(q, 1, a->message_id);
+    bind_text(q, 2, state);
+    sqlite3_bind_int64(q, 3, next_attempt_at);
+    bind_text(q, 4, a->code);
+    bind_text(q, 5, a->error);
+    bind_text(q, 6, a->provider_id && *a->provider_id ? a->provider_id : NULL);
+    sqlite3_bind_int64(q, 7, now);
+    return exec_stmt(s, q);
+}
+
+int store_message_reschedule(struct store *s, int64_t id, int64_t next_attempt_at, int uncount)
+{
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_RESCHEDULE);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, next_attempt_at);
+    sqlite3_bind_int(q, 3, uncount ? 1 : 0);
+    return exec_stmt(s, q);
+}
+
+int store_message_set_state(struct store *s, int64_t id, const char *state, const char *code,
+                            const char *error, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_SET_STATE);
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, state);
+    bind_text(q, 3, code);
+    bind_text(q, 4, error);
+    sqlite3_bind_int64(q, 5, now);
+    return exec_stmt(s, q);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+int store_message_counts(struct store *s,
+                         void (*fn)(void *arg, const char *state, const char *channel, int64_t n),
+                         void *arg)
+{
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_COUNTS);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        fn(arg, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+           sqlite3_column_int64(q, 2));
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? HF_OK : HF_ERR_DB;
+}
+
+int64_t store_due_count(struct store *s, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_DUE_COUNT);
+    sqlite3_bind_int64(q, 1, now);
+    int64_t n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_reset(q);
+    return n;
+}
+
+int store_message_json(struct store *s, int64_t id, char **json)
+{
+    static const char *const names[] = {"id", "trigger_id", "milestone", "message", "kind",
+                                        "recipient", "channel", "state", "due_at",
+                                        "expires_at", "next_attempt_at", "attempts",
+                                        "provider_id", "last_code", "last_error", "sent_at"};
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_GET);
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        for (int i = 0; i < (int)HF_ARRAY_LEN(names); i++) {
+            int t = sqlite3_column_type(q, i);
+            if (t == SQLITE_NULL) {
+                cJSON_AddNullToObject(o, names[i]);
+            } else if (t == SQLITE_INTEGER && strstr(names[i], "_at")) {
+                char iso[32];
+                iso8601_format_local(sqlite3_column_int64(q, i), iso);
+                cJSON_AddStringToObject(o, names[i], iso);
+            } else if (t == SQLITE_INTEGER) {
+                cJSON_AddNumberToObject(o, names[i], (double)sqlite3_column_int64(q, i));
+            } else {
+                cJSON_AddStringToObject(o, names[i], (const char *)sqlite3_column_text(q, i));
+            }
+        }
+        *json = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        ret = HF_OK;
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}

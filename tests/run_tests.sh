@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Run every test: each cmocka unit binary in its own process under a
+# timeout, then the end-to-end suite against the real daemon.
+#   BUILD=build                  where the binaries are
+#   TEST_TIMEOUT_MULTIPLIER=1    stretch timeouts (sanitizer builds)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+MULT=${TEST_TIMEOUT_MULTIPLIER:-1}
+export BUILD TEST_TIMEOUT_MULTIPLIER=$MULT
+
+passed=0
+failed=0
+failed_names=()
+
+for t in "$BUILD"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  out=$(timeout $((60 * MULT)) "$t" 2>&1)
+  rc=$?
+  n_ok=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -1)
+  n_bad=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' | tail -1)
+  n_ok=${n_ok:-0}
+  n_bad=${n_bad:-0}
+  if [ $rc -ne 0 ] && [ "$n_bad" -eq 0 ]; then n_bad=1; fi
+  passed=$((passed + n_ok))
+  failed=$((failed + n_bad))
+  if [ $rc -ne 0 ]; then
+    failed_names+=("$name")
+    printf '%s\n' "$out"
+    echo "FAIL $name (exit $rc)"
+  else
+    echo "ok   $name ($n_ok)"
+  fi
+done
+
+e2e_log=$(mktemp)
+timeout $((600 * MULT)) python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v >"$e2e_log" 2>&1
+rc=$?
+ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$e2e_log" | tail -1)
+# "FAILED (failures=1, errors=2, skipped=1)": failures + errors.
+bad=$(sed -n 's/^FAILED (\(.*\))/\1/p' "$e2e_log" | tr ',' '\n' |
+      awk -F= '$1 ~ /failures|errors/ {s += $2} END {print s + 0}')
+ran=${ran:-0}
+bad=${bad:-0}
+if [ $rc -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+skipped=$(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$e2e_log" | tail -1)
+passed=$((passed + ran - bad - ${skipped:-0}))
+failed=$((failed + bad))
+if [ $rc -ne 0 ]; then
+  cat "$e2e_log"
+  failed_names+=("e2e")
+  echo "FAIL e2e"
+else
+  grep -E ' \.\.\. ' "$e2e_log" | sed 's/^/     /'
+  echo "ok   e2e ($ran)"
+fi
+rm -f "$e2e_log"
+
+echo
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#failed_names[@]} -eq 0 ]

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `make run`: start the local mock provider and huifangd (embedded SQLite
+# store) on 127.0.0.1, print what to do next, and stay in the foreground
+# until Ctrl-C (which stops both).
+#
+#   PORT=8080            the gateway's port
+#   HUIFANG_CLOCK_START  optional: start the gateway's clock at another
+#                        instant (to see survey windows at work)
+set -euo pipefail
+
+BUILD=${1:-build}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+RUN="$TOP/$BUILD/run"
+PORT=${PORT:-8080}
+mkdir -p "$RUN"
+
+# A survey-link secret that survives restarts of the demo.
+if [ ! -s "$RUN/survey.secret" ]; then
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/survey.secret"
+fi
+export HUIFANG_SURVEY_SECRET=${HUIFANG_SURVEY_SECRET:-$(cat "$RUN/survey.secret")}
+export HUIFANG_WEBHOOK_SECRET=${HUIFANG_WEBHOOK_SECRET:-demo-webhook-secret}
+
+rm -f "$RUN/mock.port" "$RUN/huifangd.port"
+"$TOP/$BUILD/mock_provider" --port 0 --ready-file "$RUN/mock.port" \
+  --record "$RUN/mock.jsonl" --webhook-secret "$HUIFANG_WEBHOOK_SECRET" 2>"$RUN/mock.log" &
+MOCK_PID=$!
+DAEMON_PID=
+cleanup() {
+  [ -n "$DAEMON_PID" ] && kill -TERM "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+  kill -TERM "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null
+  true
+}
+trap cleanup EXIT INT TERM
+for _ in $(seq 50); do [ -s "$RUN/mock.port" ] && break; sleep 0.1; done
+[ -s "$RUN/mock.port" ] || { echo "the mock provider did not start:"; cat "$RUN/mock.log"; exit 1; }
+MOCK_PORT=$(cat "$RUN/mock.port")
+
+# The demo config: the shipped config/huifang.json with the local paths,
+# port and mock URL filled in.
+python3 - "$TOP" "$RUN" "$PORT" "$MOCK_PORT" <<'PY'
+import json, sys
+top, run, port, mock = sys.argv[1:5]
+with open(f"{top}/config/huifang.json") as f:
+    c = json.load(f)
+c["listen"]["port"] = int(port)
+c["listen"]["ready_file"] = f"{run}/huifangd.port"
+c["public_url"] = f"http://127.0.0.1:{port}"
+c["store"]["path"] = f"{run}/huifang.db"
+c["catalogue"] = f"{top}/config/milestones.json"
+c["holidays"] = f"{top}/config/holidays-cn.json"
+c["templates"] = f"{top}/templates"
+c["channels"]["webhook"]["url"] = f"http://127.0.0.1:{mock}/webhook"
+with open(f"{run}/huifang.json", "w") as f:
+    json.dump(c, f, ensure_ascii=False, indent=2)
+PY
+
+"$TOP/$BUILD/huifangd" -c "$RUN/huifang.json" &
+DAEMON_PID=$!
+for _ in $(seq 50); do [ -s "$RUN/huifangd.port" ] && break; sleep 0.1; done
+if [ ! -s "$RUN/huifangd.port" ]; then
+  echo "huifangd did not start (is port $PORT in use? try PORT=8081 make run)"; exit 1
+fi
+
+NOW=$(date +%Y-%m-%dT%H:%M:%S%:z)
+HOUR=$(TZ=Asia/Shanghai date +%H)
+cat <<MSG
+
+huifang is running: http://127.0.0.1:$PORT  (store $RUN/huifang.db, mock provider on port $MOCK_PORT)
+
+Trigger a milestone (materials delivered and inspected):
+
+curl -s -X POST http://127.0.0.1:$PORT/v1/triggers \\
+  -H 'Authorization: Bearer demo-trigger-token-change-me' \\
+  -H 'Content-Type: application/json' \\
+  -d '{"idempotency_key":"demo-$(date +%s)","milestone":"material_inspection","occurred_at":"$NOW",
+       "project":{"id":"P-2026-001","address":"上海市浦东新区锦绣路88弄6号1201室",
+                  "staff":{"pm":{"name":"王建国","phone":"13900001111"}}},
+       "customer":{"id":"C-001","name":"张伟","title":"先生","mobile":"13812345678"}}'
+
+Then see what the provider received:   tail -f $RUN/mock.jsonl
+and the message states:                 curl -s -H 'Authorization: Bearer demo-cs-token-change-me-too' http://127.0.0.1:$PORT/v1/messages/1
+Metrics: curl -s http://127.0.0.1:$PORT/metrics        Stop: Ctrl-C
+MSG
+if [ "$HOUR" -lt 8 ] || [ "$HOUR" -ge 21 ]; then
+  cat <<MSG
+Note: it is ${HOUR}h in Asia/Shanghai, outside the notice hours (08:00-21:00): the notice is
+planned for the morning (see due_at in the answer) and surveys wait for the follow-up windows.
+To watch it send now, restart with a clock inside the windows, e.g.
+  HUIFANG_CLOCK_START=$(TZ=Asia/Shanghai date +%Y-%m-%d)T15:05:00+08:00 make run
+MSG
+fi
+echo
+wait "$DAEMON_PID"
