@@ -58,12 +58,13 @@ test_util_OBJS := gateway/util.c gateway/log.c
 test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
 test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_template_OBJS := gateway/template.c gateway/util.c gateway/log.c
-test_config_OBJS := gateway/config.c gateway/util.c gateway/log.c
+test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c gateway/calendar.c \
                        gateway/util.c gateway/log.c
-test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS)
+test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) adapters/registry.c adapters/webhook.c
 test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
-test_intake_OBJS := gateway/intake.c gateway/plan.c gateway/config.c $(test_catalogue_OBJS)
+test_intake_OBJS := gateway/intake.c gateway/plan.c gateway/http_error.c gateway/store_sqlite.c \
+                    $(test_catalogue_OBJS) adapters/registry.c adapters/webhook.c
 test_webhook_OBJS := adapters/webhook.c adapters/registry.c gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))

@@ -9,6 +9,7 @@
  *        "messages": [
  *          {"id": "notice", "kind": "notice", "to": "customer",
  *           "delay": "0", "day_offset": 0, "window": "notice",
+ *           "after": "survey",                          (optional: base is that message's due time)
  *           "template": "completion/notice"}            (optional; default <milestone>/<id>)
  *        ]}}}
  */
@@ -119,7 +120,7 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
 {
     (void)c;
     static const char *const keys[] = {"id", "kind", "to", "delay", "day_offset", "window",
-                                       "template"};
+                                       "template", "after"};
     if (!cJSON_IsObject(j)) {
         snprintf(err, errlen, "%s: %s: must be an object", file, where);
         return -1;
@@ -133,6 +134,7 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     const cJSON *dayoff = cJSON_GetObjectItemCaseSensitive(j, "day_offset");
     const cJSON *window = cJSON_GetObjectItemCaseSensitive(j, "window");
     const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(j, "template");
+    const cJSON *after = cJSON_GetObjectItemCaseSensitive(j, "after");
     if (!cJSON_IsString(id) || !valid_ident(id->valuestring)) {
         snprintf(err, errlen, "%s: %s.id: must be a name of [a-z0-9_]", file, where);
         return -1;
@@ -170,6 +172,18 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
             return -1;
         }
         cm->day_offset = dayoff->valueint;
+    }
+    cm->after = -1;
+    if (after) {
+        /* m->nmsgs already counts this message: earlier ones are [0, nmsgs-1). */
+        for (size_t i = 0; cJSON_IsString(after) && i + 1 < m->nmsgs; i++)
+            if (strcmp(m->msgs[i].id, after->valuestring) == 0)
+                cm->after = (int)i;
+        if (cm->after < 0) {
+            snprintf(err, errlen, "%s: %s.after: must name an earlier message of this milestone",
+                     file, where);
+            return -1;
+        }
     }
     cm->window = cm->kind == KIND_SURVEY ? WINCLASS_SURVEY
                  : cm->kind == KIND_NOTICE ? WINCLASS_NOTICE
@@ -267,6 +281,15 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
     return 0;
 }
 
+/* The milestone @id among the first @n. */
+static const struct milestone *catalogue_find_n(const struct catalogue *c, const char *id, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c->ms[i].id, id) == 0)
+            return &c->ms[i];
+    return NULL;
+}
+
 struct catalogue *catalogue_load(const char *path, const char *templates_dir, char *err,
                                  size_t errlen)
 {
@@ -306,6 +329,10 @@ struct catalogue *catalogue_load(const char *path, const char *templates_dir, ch
             snprintf(err, errlen, "%s: milestones.%s: milestone ids must be [a-z0-9_]", path, m->id);
             goto fail;
         }
+        if (c->n > 1 && catalogue_find_n(c, m->id, c->n - 1)) {
+            snprintf(err, errlen, "%s: milestones.%s: milestone id is used twice", path, m->id);
+            goto fail;
+        }
         if (load_milestone(c, m, mj, path, templates_dir, err, errlen))
             goto fail;
     }
@@ -342,10 +369,7 @@ void catalogue_free(struct catalogue *c)
 
 const struct milestone *catalogue_find(const struct catalogue *c, const char *id)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->ms[i].id, id) == 0)
-            return &c->ms[i];
-    return NULL;
+    return catalogue_find_n(c, id, c->n);
 }
 
 const struct cat_message *milestone_find_message(const struct milestone *m, const char *id)

@@ -41,6 +41,8 @@ struct cat_message {
     enum recipient_role to;
     int64_t delay_ms;          /* after occurred_at (or after the day_offset midnight) */
     int day_offset;            /* 0 = same day; 1 = from local midnight of the next day */
+    int after;                 /* index of an earlier message whose due time is the base
+                                  instead of occurred_at ("the day after the survey"), or -1 */
     enum window_class window;
     struct msg_template *tmpl; /* owned */
 };

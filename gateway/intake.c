@@ -81,7 +81,11 @@ static const char *get_string(const cJSON *o, const char *key, const char *field
         return NULL;
     }
     for (const char *p = s; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+        /* C0, DEL, and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F): terminal
+         * escapes have no place in a name or an address. */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+            ((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] >= 0x80 &&
+             (unsigned char)p[1] <= 0x9F)) {
             api_error_set(e, 400, "invalid_field", field, "%s contains control characters", field);
             return NULL;
         }
@@ -120,7 +124,7 @@ static int normalize_mobile(cJSON *o, const char *key, const char *field, int re
     return 0;
 }
 
-static int validate_customer(cJSON *c, struct api_error *e)
+static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e)
 {
     static const char *const keys[] = {"id", "name", "title", "mobile", "wechat_openid",
                                        "preferred_channel"};
@@ -139,6 +143,7 @@ static int validate_customer(cJSON *c, struct api_error *e)
     if (!title) {
         /* Unknown salutation: the neutral form Chinese forms use. */
         cJSON_AddStringToObject(c, "title", "先生/女士");
+        *title_defaulted = 1;
     } else if (strcmp(title, "先生") && strcmp(title, "女士") && strcmp(title, "先生/女士")) {
         api_error_set(e, 400, "invalid_field", "customer.title",
                       "customer.title must be 先生 or 女士");
@@ -255,6 +260,44 @@ static int validate_variables(const cJSON *vars, const struct milestone *m, stru
     return 0;
 }
 
+/* 1 if the raw JSON text holds a \u0000 escape: cJSON would decode it to
+ * a NUL and silently cut the string there. */
+static int has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+            return 1;
+        i++; /* skip the escaped character, e.g. the second \ of \\ */
+    }
+    return 0;
+}
+
+/* 1 if an object anywhere in @o has a member twice (cJSON keeps both and
+ * finds only the first: the second would be stored unchecked). @path gets
+ * the dotted path of the first duplicate. */
+static int find_duplicate(const cJSON *o, const char *prefix, char *path, size_t n)
+{
+    const cJSON *a, *b;
+    cJSON_ArrayForEach(a, o) {
+        char here[96];
+        if (cJSON_IsObject(o))
+            snprintf(here, sizeof here, "%s%s%s", prefix, *prefix ? "." : "", a->string);
+        else
+            snprintf(here, sizeof here, "%s", prefix);
+        if (cJSON_IsObject(o))
+            for (b = a->next; b; b = b->next)
+                if (strcmp(a->string, b->string) == 0) {
+                    snprintf(path, n, "%s", here);
+                    return 1;
+                }
+        if ((cJSON_IsObject(a) || cJSON_IsArray(a)) && find_duplicate(a, here, path, n))
+            return 1;
+    }
+    return 0;
+}
+
 int intake_validate(const struct config *cfg, const struct catalogue *cat,
                     const struct calendar *cal, const char *body, size_t len, int64_t now,
                     struct intake_trigger *t, struct api_error *e)
@@ -265,12 +308,28 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         api_error_set(e, 400, "invalid_json", NULL, "the body is not valid UTF-8");
         return -1;
     }
-    cJSON *doc = cJSON_ParseWithLength(body, len);
+    if (has_nul_escape(body, len)) {
+        api_error_set(e, 400, "invalid_json", NULL, "the body contains a \\u0000 escape");
+        return -1;
+    }
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!doc) {
         api_error_set(e, 400, "invalid_json", NULL, "the body is not valid JSON");
         return -1;
     }
     t->doc = doc;
+    while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end != body + len) {
+        api_error_set(e, 400, "invalid_json", NULL, "text after the JSON document");
+        goto fail;
+    }
+    char dup[96];
+    if (find_duplicate(doc, "", dup, sizeof dup)) {
+        api_error_set(e, 400, "duplicate_field", dup, "%s appears twice", dup);
+        goto fail;
+    }
     if (!cJSON_IsObject(doc)) {
         api_error_set(e, 400, "invalid_json", NULL, "the body must be a JSON object");
         goto fail;
@@ -319,7 +378,7 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
     if (!project || validate_project(project, e))
         goto fail;
     cJSON *customer = (cJSON *)get_object(doc, "customer", "customer", 1, e);
-    if (!customer || validate_customer(customer, e))
+    if (!customer || validate_customer(customer, &t->title_defaulted, e))
         goto fail;
     const cJSON *vars = get_object(doc, "variables", "variables", 0, e);
     if (e->status || validate_variables(vars, t->m, e))
@@ -408,7 +467,7 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
     const cJSON *cust = cJSON_GetObjectItemCaseSensitive(t->doc, "customer");
     const cJSON *proj = cJSON_GetObjectItemCaseSensitive(t->doc, "project");
     struct customer_rec cr = {
-        .id = str_of(cust, "id"), .name = str_of(cust, "name"), .title = str_of(cust, "title"),
+        .id = str_of(cust, "id"), .name = str_of(cust, "name"), .title = t->title_defaulted ? NULL : str_of(cust, "title"),
         .mobile = str_of(cust, "mobile"), .openid = str_of(cust, "wechat_openid"),
         .preferred_channel = str_of(cust, "preferred_channel"),
     };

@@ -29,6 +29,7 @@ struct intake_trigger {
     const char *idem_key;       /* borrowed from doc */
     const struct milestone *m;  /* borrowed from the catalogue in force */
     int64_t occurred_at;
+    int title_defaulted;        /* customer.title was absent: do not overwrite a known one */
     struct planned plans[PLAN_MAX_MESSAGES];
     int nplans;
 };

@@ -73,7 +73,9 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
                    char *err, size_t errlen)
 {
     size_t n = 0;
+    int64_t due_of[CATALOGUE_MAX_MESSAGES]; /* per catalogue message, -1 if not planned */
     for (size_t i = 0; i < m->nmsgs; i++) {
+        due_of[i] = -1;
         const struct cat_message *cm = &m->msgs[i];
         const cJSON *rcpt = customer;
         if (cm->to != RCPT_CUSTOMER) {
@@ -89,8 +91,10 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
             return -1;
         }
         int64_t base = occurred_at;
+        if (cm->after >= 0 && due_of[cm->after] >= 0)
+            base = due_of[cm->after];
         if (cm->day_offset)
-            base = local_day_start(occurred_at, cm->day_offset);
+            base = local_day_start(base, cm->day_offset);
         base += cm->delay_ms / 1000;
         if (base < now)
             base = now; /* a late trigger sends now, never in the past */
@@ -104,6 +108,7 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
         out[n].cm = cm;
         out[n].channel = ch;
         out[n].due_at = due;
+        due_of[i] = due;
         switch (cm->kind) {
         case KIND_SURVEY: out[n].expires_at = due + cfg->survey_validity_ms / 1000; break;
         case KIND_NOTICE: out[n].expires_at = due + cfg->notice_ttl_ms / 1000; break;

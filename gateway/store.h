@@ -66,7 +66,9 @@ int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *
 int store_trigger_set_response(struct store *s, int64_t id, const char *response);
 
 struct customer_rec {
-    const char *id, *name, *title, *mobile, *openid, *preferred_channel;
+    const char *id, *name, *mobile;
+    const char *title;             /* NULL: keep the known one (new rows: 先生/女士) */
+    const char *openid, *preferred_channel; /* NULL: keep the known one */
 };
 int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t now);
 

@@ -147,8 +147,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TRIGGER_BODY] = "SELECT body FROM triggers WHERE id = ?1",
     [ST_CUSTOMER_UPSERT] =
         "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
-        " created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?7)"
-        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = excluded.title,"
+        " created_at, updated_at) VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7)"
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = COALESCE(?3, title),"
         " mobile = excluded.mobile,"
         " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
         " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"

@@ -1,0 +1,520 @@
+/*
+ * test_catalogue.c - the milestone catalogue: the real config/milestones.json
+ * with the real templates/, the placeholder rules (catalogue_var_known), and
+ * load errors on fixture catalogues under tests/fixtures/catalogue/ (their
+ * templates under tests/fixtures/catalogue/templates/fx/).
+ *
+ * Run from the repository root (make test does).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalogue.h"
+#include "template.h"
+#include "util.h"
+
+#define REAL_CATALOGUE "config/milestones.json"
+#define REAL_TEMPLATES "templates"
+#define FX "tests/fixtures/catalogue/"
+#define FX_TEMPLATES FX "templates"
+
+static struct catalogue *real; /* the real catalogue, loaded once for the group */
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    if (tz_set("Asia/Shanghai") != 0)
+        return -1;
+    real = catalogue_load(REAL_CATALOGUE, REAL_TEMPLATES, err, sizeof err);
+    if (!real) {
+        fprintf(stderr, "cannot load %s: %s\n", REAL_CATALOGUE, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    catalogue_free(real);
+    real = NULL;
+    return 0;
+}
+
+static int reset_tz(void **state)
+{
+    (void)state;
+    return tz_set("Asia/Shanghai");
+}
+
+static const struct milestone *real_ms(const char *id)
+{
+    const struct milestone *m = catalogue_find(real, id);
+    if (!m)
+        fail_msg("milestone %s missing from %s", id, REAL_CATALOGUE);
+    return m;
+}
+
+/* Message @i of @m must be (@id, @kind, to the customer, @window, @day_offset,
+ * no delay), with its template "<milestone>/<id>" loaded. */
+static void expect_msg(const struct milestone *m, size_t i, const char *id, enum msg_kind kind,
+                       enum window_class window, int day_offset)
+{
+    assert_true(i < m->nmsgs);
+    const struct cat_message *cm = &m->msgs[i];
+    char tname[128];
+    snprintf(tname, sizeof tname, "%s/%s", m->id, id);
+    assert_string_equal(cm->id, id);
+    assert_int_equal(cm->kind, kind);
+    assert_int_equal(cm->to, RCPT_CUSTOMER);
+    assert_int_equal(cm->window, window);
+    assert_int_equal(cm->day_offset, day_offset);
+    assert_int_equal(cm->delay_ms, 0);
+    assert_non_null(cm->tmpl);
+    assert_string_equal(cm->tmpl->name, tname);
+    assert_ptr_equal(milestone_find_message(m, id), cm);
+    /* A notice never carries a survey link (the catalogue refuses it). The
+     * "survey" messages are checked for their link by the callers:
+     * rating_confirm is a reply-only survey ("是"/"否") without one. */
+    if (kind == KIND_NOTICE)
+        assert_false(msg_template_uses(cm->tmpl, "survey.link"));
+    if (strcmp(id, "survey") == 0)
+        assert_true(msg_template_uses(cm->tmpl, "survey.link"));
+}
+
+/* Loading fixture @file must fail with exactly "<FX file>: @rest". */
+static void expect_load_error(const char *file, const char *rest)
+{
+    char path[256], want[1024], err[1024] = "";
+    snprintf(path, sizeof path, FX "%s", file);
+    snprintf(want, sizeof want, "%s: %s", path, rest);
+    struct catalogue *c = catalogue_load(path, FX_TEMPLATES, err, sizeof err);
+    if (c) {
+        catalogue_free(c);
+        fail_msg("%s loaded, expected the error: %s", path, want);
+    }
+    assert_string_equal(err, want);
+}
+
+/* Loading fixture @file must fail with a template error: exactly
+ * "<FX_TEMPLATES>/@tmpl_rest (referenced by <FX file>: @where)". */
+static void expect_template_error(const char *file, const char *tmpl_rest, const char *where)
+{
+    char path[256], want[1024], err[1024] = "";
+    snprintf(path, sizeof path, FX "%s", file);
+    snprintf(want, sizeof want, FX_TEMPLATES "/%s (referenced by %s: %s)", tmpl_rest, path, where);
+    struct catalogue *c = catalogue_load(path, FX_TEMPLATES, err, sizeof err);
+    if (c) {
+        catalogue_free(c);
+        fail_msg("%s loaded, expected the error: %s", path, want);
+    }
+    assert_string_equal(err, want);
+}
+
+/* ---- the real catalogue -------------------------------------------------- */
+
+static void test_real_loads_three_milestones(void **state)
+{
+    (void)state;
+    assert_int_equal(real->n, 3);
+    assert_non_null(catalogue_find(real, "material_inspection"));
+    assert_non_null(catalogue_find(real, "hidden_works_acceptance"));
+    assert_non_null(catalogue_find(real, "completion"));
+    assert_null(catalogue_find(real, "kickoff"));
+    assert_null(catalogue_find(real, ""));
+    assert_null(catalogue_find(real, "Completion"));
+}
+
+static void test_real_material_inspection(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("material_inspection");
+    assert_string_equal(m->name, "材料进场验收");
+    assert_int_equal(m->nvariables, 0);
+    assert_int_equal(m->nmsgs, 2);
+    expect_msg(m, 0, "notice", KIND_NOTICE, WINCLASS_NOTICE, 0);
+    expect_msg(m, 1, "survey", KIND_SURVEY, WINCLASS_SURVEY, 0);
+    assert_null(milestone_find_message(m, "rating_confirm"));
+}
+
+static void test_real_hidden_works_acceptance(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("hidden_works_acceptance");
+    assert_string_equal(m->name, "隐蔽工程(水电)验收");
+    assert_int_equal(m->nvariables, 0);
+    assert_int_equal(m->nmsgs, 2);
+    expect_msg(m, 0, "notice", KIND_NOTICE, WINCLASS_NOTICE, 0);
+    expect_msg(m, 1, "survey", KIND_SURVEY, WINCLASS_SURVEY, 0);
+}
+
+static void test_real_completion(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("completion");
+    assert_string_equal(m->name, "竣工验收");
+    assert_int_equal(m->nvariables, 0);
+    assert_int_equal(m->nmsgs, 3);
+    expect_msg(m, 0, "notice", KIND_NOTICE, WINCLASS_NOTICE, 0);
+    expect_msg(m, 1, "survey", KIND_SURVEY, WINCLASS_SURVEY, 0);
+    expect_msg(m, 2, "rating_confirm", KIND_SURVEY, WINCLASS_SURVEY, 1);
+    /* The completion survey carries the seed's 1-10 score question. */
+    assert_true(m->msgs[1].tmpl->sms.present);
+    assert_true(m->msgs[1].tmpl->wechat.present);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(msg_kind_name(KIND_NOTICE), "notice");
+    assert_string_equal(msg_kind_name(KIND_SURVEY), "survey");
+    assert_string_equal(msg_kind_name(KIND_ALERT), "alert");
+    assert_string_equal(recipient_role_name(RCPT_CUSTOMER), "customer");
+    assert_string_equal(recipient_role_name(RCPT_PM), "pm");
+    assert_string_equal(recipient_role_name(RCPT_DESIGNER), "designer");
+    assert_string_equal(recipient_role_name(RCPT_FOREMAN), "foreman");
+    assert_string_equal(recipient_role_name(RCPT_SUPERVISOR), "supervisor");
+    assert_string_equal(window_class_name(WINCLASS_NOTICE), "notice");
+    assert_string_equal(window_class_name(WINCLASS_SURVEY), "survey");
+    assert_string_equal(window_class_name(WINCLASS_ANY), "any");
+    enum window_class w = WINCLASS_ANY;
+    assert_int_equal(window_class_parse("survey", &w), 0);
+    assert_int_equal(w, WINCLASS_SURVEY);
+    assert_int_equal(window_class_parse("notice", &w), 0);
+    assert_int_equal(w, WINCLASS_NOTICE);
+    assert_int_equal(window_class_parse("any", &w), 0);
+    assert_int_equal(w, WINCLASS_ANY);
+    w = WINCLASS_SURVEY;
+    assert_int_equal(window_class_parse("Survey", &w), -1);
+    assert_int_equal(window_class_parse("", &w), -1);
+    assert_int_equal(w, WINCLASS_SURVEY); /* untouched on error */
+}
+
+/* ---- catalogue_var_known --------------------------------------------------- */
+
+static void test_var_known_common(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("completion");
+    static const char *const common[] = {
+        "company.name", "company.phone", "customer.name", "customer.title", "project.id",
+        "project.address", "project.kickoff_date", "staff.pm.name", "staff.pm.phone",
+        "staff.designer.name", "staff.designer.phone", "staff.foreman.name",
+        "staff.foreman.phone", "staff.supervisor.name", "staff.supervisor.phone",
+        "milestone.id", "milestone.name", "occurred.date", "occurred.time",
+    };
+    for (size_t i = 0; i < HF_ARRAY_LEN(common); i++) {
+        for (int k = KIND_NOTICE; k <= KIND_ALERT; k++) {
+            if (!catalogue_var_known(m, (enum msg_kind)k, common[i]))
+                fail_msg("%s should be known to %s messages", common[i],
+                         msg_kind_name((enum msg_kind)k));
+        }
+    }
+    /* Near misses are unknown everywhere. */
+    static const char *const unknown[] = {"customer.nmae", "customer", "staff.boss.name",
+                                          "company", "", "survey", "vars.", "occurred.at"};
+    for (size_t i = 0; i < HF_ARRAY_LEN(unknown); i++)
+        for (int k = KIND_NOTICE; k <= KIND_ALERT; k++)
+            if (catalogue_var_known(m, (enum msg_kind)k, unknown[i]))
+                fail_msg("'%s' should be unknown to %s messages", unknown[i],
+                         msg_kind_name((enum msg_kind)k));
+}
+
+static void test_var_known_survey_link_only_for_surveys(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("completion");
+    assert_true(catalogue_var_known(m, KIND_SURVEY, "survey.link"));
+    assert_true(catalogue_var_known(m, KIND_SURVEY, "survey.expires"));
+    assert_false(catalogue_var_known(m, KIND_NOTICE, "survey.link"));
+    assert_false(catalogue_var_known(m, KIND_NOTICE, "survey.expires"));
+    assert_false(catalogue_var_known(m, KIND_ALERT, "survey.link"));
+    assert_false(catalogue_var_known(m, KIND_ALERT, "survey.expires"));
+}
+
+static void test_var_known_mobile_only_for_alerts(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("material_inspection");
+    assert_true(catalogue_var_known(m, KIND_ALERT, "customer.mobile"));
+    assert_false(catalogue_var_known(m, KIND_NOTICE, "customer.mobile"));
+    assert_false(catalogue_var_known(m, KIND_SURVEY, "customer.mobile"));
+}
+
+static void test_var_known_declared_variables_only(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct catalogue *c = catalogue_load(FX "valid.json", FX_TEMPLATES, err, sizeof err);
+    if (!c)
+        fail_msg("fixture did not load: %s", err);
+    const struct milestone *fx = catalogue_find(c, "fx");
+    assert_non_null(fx);
+    assert_int_equal(fx->nvariables, 1);
+    assert_string_equal(fx->variables[0], "stage");
+    for (int k = KIND_NOTICE; k <= KIND_ALERT; k++) {
+        assert_true(catalogue_var_known(fx, (enum msg_kind)k, "vars.stage"));
+        assert_false(catalogue_var_known(fx, (enum msg_kind)k, "vars.room"));
+        assert_false(catalogue_var_known(fx, (enum msg_kind)k, "vars.stag"));
+        assert_false(catalogue_var_known(fx, (enum msg_kind)k, "vars.stages"));
+        assert_false(catalogue_var_known(fx, (enum msg_kind)k, "stage"));
+    }
+    /* The real milestones declare no variables. */
+    const struct milestone *m = real_ms("completion");
+    assert_false(catalogue_var_known(m, KIND_NOTICE, "vars.stage"));
+    catalogue_free(c);
+}
+
+/* ---- a valid fixture: defaults and every kind ------------------------------ */
+
+static void test_fixture_defaults(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct catalogue *c = catalogue_load(FX "valid.json", FX_TEMPLATES, err, sizeof err);
+    if (!c)
+        fail_msg("fixture did not load: %s", err);
+    assert_int_equal(c->n, 1);
+    const struct milestone *fx = catalogue_find(c, "fx");
+    assert_non_null(fx);
+    assert_string_equal(fx->name, "测试节点");
+    assert_int_equal(fx->nmsgs, 5);
+
+    const struct cat_message *a = milestone_find_message(fx, "pm_alert");
+    assert_non_null(a);
+    assert_int_equal(a->kind, KIND_ALERT);
+    assert_int_equal(a->to, RCPT_PM);
+    assert_int_equal(a->window, WINCLASS_ANY); /* default window of an alert */
+    assert_string_equal(a->tmpl->name, "fx/alert");
+    assert_true(msg_template_uses(a->tmpl, "customer.mobile"));
+
+    const struct cat_message *n = milestone_find_message(fx, "notice");
+    assert_int_equal(n->window, WINCLASS_NOTICE); /* default window of a notice */
+    assert_string_equal(n->tmpl->name, "fx/notice_stage");
+    assert_true(msg_template_uses(n->tmpl, "vars.stage"));
+
+    const struct cat_message *s = milestone_find_message(fx, "survey");
+    assert_int_equal(s->window, WINCLASS_SURVEY); /* default window of a survey */
+
+    const struct cat_message *l = milestone_find_message(fx, "later");
+    assert_int_equal(l->delay_ms, 2 * 3600 * 1000);
+    assert_int_equal(l->day_offset, 0);
+
+    const struct cat_message *nm = milestone_find_message(fx, "next_morning");
+    assert_int_equal(nm->delay_ms, 10 * 3600 * 1000);
+    assert_int_equal(nm->day_offset, 1);
+    catalogue_free(c);
+}
+
+static void test_sixteen_messages_load(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct catalogue *c = catalogue_load(FX "sixteen_messages.json", FX_TEMPLATES, err, sizeof err);
+    if (!c)
+        fail_msg("16 messages (the maximum) must load: %s", err);
+    assert_int_equal(c->ms[0].nmsgs, CATALOGUE_MAX_MESSAGES);
+    assert_int_equal(c->ms[0].msgs[15].delay_ms, 16 * 60 * 1000);
+    catalogue_free(c);
+}
+
+/* ---- load errors: file, key, reason ---------------------------------------- */
+
+static void test_error_missing_file(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    assert_null(catalogue_load(FX "no_such_file.json", FX_TEMPLATES, err, sizeof err));
+    assert_string_equal(err, FX "no_such_file.json: cannot open: No such file or directory");
+}
+
+static void test_error_unknown_key_in_message(void **state)
+{
+    (void)state;
+    expect_load_error("unknown_key.json", "milestones.fx.messages[0].colour: unknown key");
+}
+
+static void test_error_unknown_key_in_milestone(void **state)
+{
+    (void)state;
+    expect_load_error("unknown_key_milestone.json", "milestones.fx.title: unknown key");
+}
+
+static void test_error_bad_kind(void **state)
+{
+    (void)state;
+    expect_load_error("bad_kind.json",
+                      "milestones.fx.messages[1].kind: must be notice, survey or alert");
+}
+
+static void test_error_alert_to_customer(void **state)
+{
+    (void)state;
+    expect_load_error("alert_to_customer.json",
+                      "milestones.fx.messages[0].to: alerts go to staff, notices and surveys to "
+                      "the customer");
+}
+
+static void test_error_notice_to_staff(void **state)
+{
+    (void)state;
+    expect_load_error("notice_to_staff.json",
+                      "milestones.fx.messages[0].to: alerts go to staff, notices and surveys to "
+                      "the customer");
+}
+
+static void test_error_survey_window_any(void **state)
+{
+    (void)state;
+    expect_load_error("survey_any_window.json",
+                      "milestones.fx.messages[0].window: customers are never messaged at any hour");
+}
+
+static void test_error_duplicate_message_id(void **state)
+{
+    (void)state;
+    expect_load_error("duplicate_id.json",
+                      "milestones.fx.messages[1].id: 'notice' is used twice");
+}
+
+static void test_error_template_missing(void **state)
+{
+    (void)state;
+    expect_template_error("missing_template.json",
+                          "fx/does_not_exist.json: cannot open: No such file or directory",
+                          "milestones.fx.messages[0]");
+}
+
+static void test_error_unknown_placeholder(void **state)
+{
+    (void)state;
+    /* Names the template file, the key inside it, the placeholder, and the
+     * catalogue file + milestone + message that referenced the template. */
+    expect_template_error("unknown_placeholder.json",
+                          "fx/bad_placeholder.json: text: unknown placeholder {{customer.nmae}}",
+                          "milestones.fx.messages[0]");
+}
+
+static void test_error_notice_uses_survey_link(void **state)
+{
+    (void)state;
+    expect_template_error("notice_uses_survey_link.json",
+                          "fx/survey.json: text: unknown placeholder {{survey.link}}",
+                          "milestones.fx.messages[0]");
+}
+
+static void test_error_notice_uses_mobile(void **state)
+{
+    (void)state;
+    expect_template_error("notice_uses_mobile.json",
+                          "fx/alert.json: text: unknown placeholder {{customer.mobile}}",
+                          "milestones.fx.messages[0]");
+}
+
+static void test_error_undeclared_variable(void **state)
+{
+    (void)state;
+    expect_template_error("undeclared_variable.json",
+                          "fx/notice_stage.json: text: unknown placeholder {{vars.stage}}",
+                          "milestones.fx.messages[0]");
+}
+
+static void test_error_too_many_messages(void **state)
+{
+    (void)state;
+    expect_load_error("too_many_messages.json",
+                      "milestones.fx.messages: must be an array of 1 to 16 messages");
+}
+
+static void test_error_bad_delay(void **state)
+{
+    (void)state;
+    expect_load_error("bad_delay.json",
+                      "milestones.fx.messages[0].delay: must be a duration such as \"0\", \"2h\", "
+                      "\"1d\"");
+}
+
+/* "after" may only name an earlier message: the plan computes in order. */
+static void test_error_after_names_later_message(void **state)
+{
+    (void)state;
+    expect_load_error("bad_after.json",
+                      "milestones.fx.messages[0].after: must name an earlier message of this "
+                      "milestone");
+}
+
+static void test_error_bad_day_offset(void **state)
+{
+    (void)state;
+    expect_load_error("bad_day_offset.json",
+                      "milestones.fx.messages[0].day_offset: must be a whole number of days "
+                      "0..3650");
+}
+
+/* A milestone id written twice in the file: cJSON keeps both members, so
+ * without a check the second one is loaded but catalogue_find() can never
+ * return it. The loader must refuse the file and name the id. */
+static void test_error_duplicate_milestone_id(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    struct catalogue *c = catalogue_load(FX "duplicate_milestone.json", FX_TEMPLATES, err,
+                                         sizeof err);
+    if (c) {
+        size_t n = c->n;
+        catalogue_free(c);
+        fail_msg("a catalogue with milestone 'fx' twice loaded (%zu milestones); expected an "
+                 "error naming milestones.fx",
+                 n);
+    }
+    assert_true(strncmp(err, FX "duplicate_milestone.json: milestones.fx",
+                        strlen(FX "duplicate_milestone.json: milestones.fx")) == 0);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, reset_tz, reset_tz)
+    const struct CMUnitTest tests[] = {
+        T(test_real_loads_three_milestones),
+        T(test_real_material_inspection),
+        T(test_real_hidden_works_acceptance),
+        T(test_real_completion),
+        T(test_names),
+        T(test_var_known_common),
+        T(test_var_known_survey_link_only_for_surveys),
+        T(test_var_known_mobile_only_for_alerts),
+        T(test_var_known_declared_variables_only),
+        T(test_fixture_defaults),
+        T(test_sixteen_messages_load),
+        T(test_error_missing_file),
+        T(test_error_unknown_key_in_message),
+        T(test_error_unknown_key_in_milestone),
+        T(test_error_bad_kind),
+        T(test_error_alert_to_customer),
+        T(test_error_notice_to_staff),
+        T(test_error_survey_window_any),
+        T(test_error_duplicate_message_id),
+        T(test_error_template_missing),
+        T(test_error_unknown_placeholder),
+        T(test_error_notice_uses_survey_link),
+        T(test_error_notice_uses_mobile),
+        T(test_error_undeclared_variable),
+        T(test_error_too_many_messages),
+        T(test_error_bad_delay),
+        T(test_error_bad_day_offset),
+        T(test_error_after_names_later_message),
+        T(test_error_duplicate_milestone_id),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
