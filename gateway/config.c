@@ -316,10 +316,7 @@ static int parse_opt(struct config *c, const struct cfg_opt *o, const cJSON *v, 
         }
         if (o->type == CFG_ZONE) {
             /* Checked, not applied: the caller applies it with tz_set(). */
-            char path[512];
-            struct stat st;
-            snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", s);
-            if (s[0] == '/' || strstr(s, "..") || (stat(path, &st) != 0 && strcmp(s, "UTC"))) {
+            if (!tz_valid(s)) {
                 set_err(err, errlen, file, o->name, "'%s' is not a known time zone", s);
                 return -1;
             }
@@ -423,6 +420,10 @@ static int walk(struct config *c, const cJSON *obj, const char *prefix, unsigned
         if (name[0] == '_' || strstr(name, "._")) /* "_comment" keys are allowed */
             continue;
         const struct cfg_opt *o = find_opt(name);
+        if (o && seen[o - opts]) {
+            set_err(err, errlen, c->path, name, "given twice");
+            return -1;
+        }
         if (o) {
             if (parse_opt(c, o, v, err, errlen) != 0)
                 return -1;
@@ -514,6 +515,9 @@ struct config *config_load(const char *path, char *err, size_t errlen)
         cJSON_Delete(dv);
         HF_ASSERT(rc == 0); /* the table's defaults are valid */
     }
+    /* Surveys go out on working days only (SPEC 4); notices any day. */
+    c->win_survey.workdays_only = 1;
+    c->win_notice.workdays_only = 0;
     /* Cross-field checks. */
     if (c->webhook_enabled && !c->webhook_url) {
         set_err(err, errlen, path, "channels.webhook.url", "required when the webhook channel is enabled");

@@ -61,7 +61,8 @@ const char *log_mask_phone(const char *phone, char out[24])
                 digits[nd++] = *p;
     }
     digits[nd] = '\0';
-    if (nd < 7) {
+    if (nd < 11) {
+        /* Not a mobile number: the 3+4 pattern would show (almost) all of it. */
         strcpy(out, "***");
         return out;
     }

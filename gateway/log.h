@@ -29,7 +29,7 @@ void log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 #define LOG_ERR(tag, ...) LOG_AT(LOG_LVL_ERR, tag, __VA_ARGS__)
 
 /* Mask a mobile number for logs: "13812345678" -> "138****5678". Anything
- * that is not 7+ digits is masked whole ("***"). @out needs 24 bytes.
+ * with fewer than 11 digits is masked whole ("***"). @out needs 24 bytes.
  * Returns @out. */
 const char *log_mask_phone(const char *phone, char out[24]);
 

@@ -174,8 +174,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
                         " updated_at = ?2 WHERE id = ?1",
     [ST_NEXT_DUE] = "SELECT MIN(next_attempt_at) FROM messages WHERE state = 'pending'",
-    [ST_REQUEUE] = "UPDATE messages SET state = 'pending', attempts = MAX(attempts - 1, 0)"
-                   " WHERE state = 'sending'",
+    /* The interrupted attempt still counts: a message that crashed the
+     * daemon every time must reach max_attempts, not loop forever. */
+    [ST_REQUEUE] = "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
         " code, provider_id, error) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
@@ -464,7 +465,7 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
     sqlite3_stmt *q = stmt(s, ST_CLAIM_SELECT);
     sqlite3_bind_int64(q, 1, now);
     sqlite3_bind_int(q, 2, limit);
-    int n = 0, rc;
+    int n = 0, rc = SQLITE_DONE;
     while (n < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         struct message_row *m = &out[n++];
         m->id = sqlite3_column_int64(q, 0);
@@ -480,6 +481,12 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
         m->next_attempt_at = sqlite3_column_int64(q, 10);
         m->attempts = sqlite3_column_int(q, 11) + 1; /* the one being claimed */
         snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
+    }
+    if (n < limit && rc != SQLITE_DONE) {
+        LOG_ERR("store", "claim failed: %s", sqlite3_errmsg(s->db));
+        sqlite3_reset(q);
+        sqlite3_clear_bindings(q);
+        return -1;
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);

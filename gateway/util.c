@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,14 +342,31 @@ int duration_parse_ms(const char *s, int64_t *out_ms)
     return 0;
 }
 
-int tz_set(const char *zone)
+int tz_valid(const char *zone)
 {
     /* Reject names that could escape the zoneinfo tree. */
     if (!zone || !*zone || zone[0] == '/' || strstr(zone, ".."))
-        return -1;
+        return 0;
+    if (strcmp(zone, "UTC") == 0)
+        return 1;
+    /* A directory ("Asia") or a data file ("zone.tab") would make the C
+     * library fall back to UTC silently: require a real TZif file. */
     char path[512];
     snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
-    if (access(path, R_OK) != 0 && strcmp(zone, "UTC") != 0)
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char magic[4] = {0};
+    struct stat st;
+    int ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+             fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+    fclose(f);
+    return ok;
+}
+
+int tz_set(const char *zone)
+{
+    if (!tz_valid(zone))
         return -1;
     setenv("TZ", zone, 1);
     tzset();

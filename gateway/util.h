@@ -88,6 +88,9 @@ int date_parse(const char *s, int *y, int *m, int *d);
  * number of seconds. Result in milliseconds. 0 or -1. */
 int duration_parse_ms(const char *s, int64_t *out_ms);
 
+/* 1 if @zone names a time zone file of the system's zoneinfo database
+ * (a TZif file, not a directory like "Asia"), or is "UTC". */
+int tz_valid(const char *zone);
 /* Set the process time zone (TZ + tzset). Returns 0, or -1 when the zone
  * is not in the system's zoneinfo database. */
 int tz_set(const char *zone);
