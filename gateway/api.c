@@ -172,10 +172,15 @@ static enum http_result get_message(struct gateway *gw, struct http_request *req
     return HTTP_DONE;
 }
 
+static void trigger_refused(struct gateway *gw, int status)
+{
+    metrics_reject(&gw->metrics, status);
+}
+
 const struct http_route api_routes[] = {
-    {"GET", "/healthz", 0, 0, get_healthz},
-    {"GET", "/metrics", 0, 0, get_metrics},
-    {"POST", "/v1/triggers", 0, 1, api_post_trigger},
-    {"GET", "/v1/messages/", 1, 0, get_message},
+    {"GET", "/healthz", 0, 0, get_healthz, NULL},
+    {"GET", "/metrics", 0, 0, get_metrics, NULL},
+    {"POST", "/v1/triggers", 0, 1, api_post_trigger, trigger_refused},
+    {"GET", "/v1/messages/", 1, 0, get_message, NULL},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

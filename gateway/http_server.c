@@ -146,10 +146,13 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body
     return ret;
 }
 
-static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection *conn, int status,
-                                   const char *code, const char *msg, const char *allow)
+static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection *conn,
+                                   const struct http_route *rt, int status, const char *code,
+                                   const char *msg, const char *allow)
 {
     h->gw->metrics.http_requests++;
+    if (rt && rt->on_reject)
+        rt->on_reject(h->gw, status);
     return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow);
 }
 
@@ -213,15 +216,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (path_found) {
                 char allow[64];
                 allowed_methods(h, url, allow, sizeof allow);
-                return queue_error(h, conn, 405, "method_not_allowed",
+                return queue_error(h, conn, NULL, 405, "method_not_allowed",
                                    "this method is not allowed on this path", allow);
             }
-            return queue_error(h, conn, 404, "not_found", "no such endpoint", NULL);
+            return queue_error(h, conn, NULL, 404, "not_found", "no such endpoint", NULL);
         }
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_TYPE);
         if (rt->json_body && !is_json_type(ct))
-            return queue_error(h, conn, 415, "unsupported_media_type",
+            return queue_error(h, conn, rt, 415, "unsupported_media_type",
                                "the body must be JSON (Content-Type: application/json)", NULL);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -230,7 +233,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             unsigned long long n = strtoull(cl, &end, 10);
             if (*end == '\0' && n > (unsigned long long)gw->cfg->max_body)
                 /* Refused before a byte of the body is read. */
-                return queue_error(h, conn, 413, "body_too_large", "the body is too large", NULL);
+                return queue_error(h, conn, rt, 413, "body_too_large", "the body is too large",
+                                   NULL);
         }
         req = xcalloc(1, sizeof *req);
         req->conn = conn;
@@ -266,7 +270,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return queue(conn, req->resp_status, body, req->resp_type, NULL);
     }
     if (req->too_large)
-        return queue_error(h, conn, 413, "body_too_large", "the body is too large", NULL);
+        return queue_error(h, conn, req->route, 413, "body_too_large", "the body is too large",
+                           NULL);
     if (!req->body.data)
         buf_append(&req->body, "", 0); /* handlers always get a string */
 

@@ -62,6 +62,9 @@ struct http_route {
     int prefix;
     int json_body;       /* requires Content-Type: application/json (415 otherwise) */
     http_handler fn;
+    /* Told about requests this server refused for the route before the
+     * handler ran (413, 415), e.g. for metrics. May be NULL. */
+    void (*on_reject)(struct gateway *gw, int status);
 };
 
 /* Start listening on cfg listen.address:listen.port with the given routes

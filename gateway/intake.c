@@ -298,6 +298,38 @@ static int find_duplicate(const cJSON *o, const char *prefix, char *path, size_t
     return 0;
 }
 
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* Sort the members of every object under @o by name (the canonical form
+ * that is hashed and stored). */
+static void sort_members(cJSON *o)
+{
+    size_t n = 0;
+    for (cJSON *c = o->child; c; c = c->next) {
+        n++;
+        if (cJSON_IsObject(c) || cJSON_IsArray(c))
+            sort_members(c);
+    }
+    if (!cJSON_IsObject(o) || n < 2)
+        return;
+    cJSON **v = xmalloc(n * sizeof *v);
+    size_t i = 0;
+    for (cJSON *c = o->child; c; c = c->next)
+        v[i++] = c;
+    qsort(v, n, sizeof *v, member_cmp);
+    /* cJSON's lists: next links forward, prev links back, and the first
+     * child's prev points at the last child. */
+    for (i = 0; i < n; i++) {
+        v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+        v[i]->prev = i ? v[i - 1] : v[n - 1];
+    }
+    o->child = v[0];
+    free(v);
+}
+
 int intake_validate(const struct config *cfg, const struct catalogue *cat,
                     const struct calendar *cal, const char *body, size_t len, int64_t now,
                     struct intake_trigger *t, struct api_error *e)
@@ -393,6 +425,9 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         goto fail;
     }
     t->nplans = n;
+    /* Member order carries no meaning in JSON: an ERP that re-serializes
+     * its retry must get the first answer, not a conflict. */
+    sort_members(doc);
     t->canonical = cJSON_PrintUnformatted(doc);
     sha256_hex(t->canonical, strlen(t->canonical), t->hash);
     return 0;

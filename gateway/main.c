@@ -5,6 +5,8 @@
  *   huifangd -c FILE --check-config        check the config, print it (secrets as ***)
  *   huifangd --hash-token < token.txt      print the SHA-256 to put in api_tokens
  */
+#include "calendar.h"
+#include "catalogue.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -93,9 +95,20 @@ int main(int argc, char **argv)
     }
     log_min_level = cfg->log_level;
     if (check_only) {
-        config_print(cfg, stdout);
+        /* Check everything a start would load: the catalogue, its
+         * templates and the calendar, not only the config file. */
+        struct calendar *cal = calendar_load(cfg->holidays_path, err, sizeof err);
+        struct catalogue *cat =
+            cal ? catalogue_load(cfg->catalogue_path, cfg->templates_dir, err, sizeof err) : NULL;
+        int ok = cal && cat;
+        if (ok)
+            config_print(cfg, stdout);
+        else
+            fprintf(stderr, "huifangd: config error: %s\n", err);
+        catalogue_free(cat);
+        calendar_free(cal);
         config_free(cfg);
-        return 0;
+        return ok ? 0 : 1;
     }
     if (outbound_global_init() != 0) {
         fputs("huifangd: cannot initialise libcurl\n", stderr);

@@ -377,6 +377,43 @@ static void test_full_trigger_accepted(void **state)
     assert_null(t.doc);
 }
 
+/* Reverse the members of every object in a JSON text. */
+static void reverse_members(cJSON *o)
+{
+    cJSON *items[64];
+    int n = 0;
+    for (cJSON *c = o->child; c && n < 64; c = c->next)
+        items[n++] = c;
+    for (int i = 0; i < n; i++) {
+        if (cJSON_IsObject(items[i]))
+            reverse_members(items[i]);
+        cJSON_DetachItemViaPointer(o, items[i]);
+    }
+    for (int i = n - 1; i >= 0; i--)
+        cJSON_AddItemToObject(o, items[i]->string, items[i]);
+}
+
+/* The same document with its members in another order is the same
+ * trigger: same canonical text, same hash (an ERP that re-serializes its
+ * retry gets the first answer, not a 409). */
+static void test_member_order_does_not_change_hash(void **state)
+{
+    (void)state;
+    struct intake_trigger a, b;
+    struct api_error e;
+    assert_int_equal(intake_validate(cfg, real, cal, full_body, strlen(full_body), now, &a, &e), 0);
+    cJSON *j = cJSON_Parse(full_body);
+    reverse_members(j);
+    char *rev = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    assert_int_equal(intake_validate(cfg, real, cal, rev, strlen(rev), now, &b, &e), 0);
+    assert_string_equal(a.canonical, b.canonical);
+    assert_string_equal(a.hash, b.hash);
+    free(rev);
+    intake_trigger_cleanup(&a);
+    intake_trigger_cleanup(&b);
+}
+
 static void test_minimal_trigger_fills_title(void **state)
 {
     (void)state;
@@ -1068,6 +1105,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_full_trigger_accepted),
         T(test_minimal_trigger_fills_title),
+        T(test_member_order_does_not_change_hash),
         T(test_accepted_variants),
         T(test_past_occurred_at_plans_from_now),
         T(test_reject_invalid_json),
