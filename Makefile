@@ -42,7 +42,9 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/dispatch.c gateway/api.c gateway/api_triggers.c \
              gateway/gateway.c
-ADAPTER_SRCS := adapters/registry.c adapters/webhook.c
+ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
+                adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
+                adapters/sign_tc3.c
 DAEMON_SRCS := $(LEAF_SRCS) $(CORE_SRCS) $(ADAPTER_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -61,11 +63,11 @@ test_template_OBJS := gateway/template.c gateway/util.c gateway/log.c
 test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c gateway/calendar.c \
                        gateway/util.c gateway/log.c
-test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) adapters/registry.c adapters/webhook.c
+test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
 test_intake_OBJS := gateway/intake.c gateway/plan.c gateway/http_error.c gateway/store_sqlite.c \
-                    $(test_catalogue_OBJS) adapters/registry.c adapters/webhook.c
-test_webhook_OBJS := adapters/webhook.c adapters/registry.c gateway/util.c gateway/log.c
+                    $(test_catalogue_OBJS) $(ADAPTER_SRCS)
+test_webhook_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
@@ -79,11 +81,13 @@ $(BUILD)/%.o: %.c
 $(HUIFANGD): $(DAEMON_OBJS) $(BUILD)/gateway/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(MOCK): $(BUILD)/tools/mock_provider.o $(call obj,gateway/util.c gateway/log.c)
+MOCK_SRCS := tools/mock/mock.c tools/mock/wechat.c tools/mock/aliyun.c tools/mock/tencent.c \
+             adapters/sign_aliyun.c adapters/sign_tc3.c gateway/util.c gateway/log.c
+$(MOCK): $(call obj,$(MOCK_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 define unit_rule
-$(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(call obj,$($(1)_OBJS))
+$(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(sort $(call obj,$($(1)_OBJS)))
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
 endef

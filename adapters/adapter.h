@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "util.h"
 
 #define HTTP_REQ_MAX_HEADERS 12
 
@@ -61,6 +62,9 @@ struct out_msg {
     const cJSON *project;       /* {"id","address"} */
     const cJSON *rendered;      /* msg_template_render() output: text, sms, wechat */
     const char *survey_link;    /* or NULL */
+    const char *access_token;   /* for token providers (WeChat, WeCom); NULL otherwise */
+    int64_t now;                /* UTC seconds, for request timestamps and signatures */
+    const char *nonce;          /* 32 random hex chars, unique per request */
 };
 
 enum send_outcome {
@@ -69,6 +73,7 @@ enum send_outcome {
     SEND_FAIL,           /* permanent: record the provider's code, stop */
     SEND_UNREACHABLE,    /* this channel cannot reach the user: fall back */
     SEND_DEFER,          /* provider limit: try again at defer_until, no attempt counted as failure */
+    SEND_TOKEN_INVALID,  /* the access token was refused (40001/40014/42001): refresh, resend once */
 };
 
 struct send_result {
@@ -80,7 +85,9 @@ struct send_result {
 };
 
 struct channel_adapter {
-    const char *name;  /* channel name used in the store and the config */
+    const char *name;     /* adapter name, stored on every attempt: "aliyun_sms" */
+    const char *channel;  /* logical channel stored on messages: "wechat", "wecom", "sms",
+                             "webhook" (Aliyun and Tencent are both "sms") */
     /* 1 if the config enables this channel. */
     int (*enabled)(const struct config *cfg);
     /* 1 if this channel can reach @recipient (e.g. it has a mobile). */
@@ -93,7 +100,23 @@ struct channel_adapter {
     /* Classify the provider's answer. Never fails. */
     void (*parse_response)(const struct config *cfg, const struct out_msg *m,
                            const struct http_resp *resp, struct send_result *res);
+
+    /* Providers that need an access token (WeChat, WeCom); NULL otherwise.
+     * token_request builds the token fetch (@force: WeChat stable_token
+     * force_refresh=true); token_parse reads the answer into @token
+     * (NUL-terminated, < @toklen) and its lifetime in seconds, or returns
+     * -1 with @err set and *retryable = 1 for a transient failure (busy,
+     * network) or 0 for a configuration error (bad AppSecret). */
+    int (*token_request)(const struct config *cfg, int force, struct http_req *req, char *err,
+                         size_t errlen);
+    int (*token_parse)(const struct config *cfg, const struct http_resp *resp, char *token,
+                       size_t toklen, int64_t *expires_in, int *retryable, char *err,
+                       size_t errlen);
 };
+
+/* The adapter that serves logical @channel under @cfg ("sms" -> the
+ * configured SMS provider), or NULL. */
+const struct channel_adapter *adapter_for_channel(const struct config *cfg, const char *channel);
 
 /* The registry: every compiled-in adapter. */
 const struct channel_adapter *adapter_find(const char *name);
@@ -106,5 +129,17 @@ extern const size_t adapter_registry_len;
 int adapter_classify_http(const struct http_resp *resp, struct send_result *res);
 
 extern const struct channel_adapter webhook_adapter;
+extern const struct channel_adapter wechat_adapter;      /* wechat.c */
+extern const struct channel_adapter wecom_adapter;       /* wecom.c */
+extern const struct channel_adapter aliyun_sms_adapter;  /* aliyun_sms.c */
+extern const struct channel_adapter tencent_sms_adapter; /* tencent_sms.c */
+
+/* Percent-encoding of Aliyun's signatures and of query strings (RFC 3986
+ * unreserved kept, everything else %XX upper-case, space as %20). Appends
+ * to @out. */
+void adapter_pct_encode(struct buf *out, const char *s);
+/* "hf-<id>": the provider-side dedup id of a message (client_msg_id,
+ * OutId, SessionContext, Idempotency-Key). @out needs 32 bytes. */
+void adapter_dedup_id(int64_t id, char out[32]);
 
 #endif

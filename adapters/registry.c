@@ -12,6 +12,10 @@
 
 const struct channel_adapter *const adapter_registry[] = {
     &webhook_adapter,
+    &wechat_adapter,
+    &wecom_adapter,
+    &aliyun_sms_adapter,
+    &tencent_sms_adapter,
 };
 const size_t adapter_registry_len = HF_ARRAY_LEN(adapter_registry);
 
@@ -21,6 +25,43 @@ const struct channel_adapter *adapter_find(const char *name)
         if (strcmp(adapter_registry[i]->name, name) == 0)
             return adapter_registry[i];
     return NULL;
+}
+
+const struct channel_adapter *adapter_for_channel(const struct config *cfg, const char *channel)
+{
+    if (strcmp(channel, "sms") == 0) {
+        if (!cfg->sms_provider)
+            return NULL;
+        if (strcmp(cfg->sms_provider, "aliyun") == 0)
+            return &aliyun_sms_adapter;
+        if (strcmp(cfg->sms_provider, "tencent") == 0)
+            return &tencent_sms_adapter;
+        return NULL;
+    }
+    for (size_t i = 0; i < adapter_registry_len; i++)
+        if (strcmp(adapter_registry[i]->channel, channel) == 0)
+            return adapter_registry[i];
+    return NULL;
+}
+
+void adapter_pct_encode(struct buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            buf_append(out, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            buf_append(out, e, 3);
+        }
+    }
+}
+
+void adapter_dedup_id(int64_t id, char out[32])
+{
+    snprintf(out, 32, "hf-%lld", (long long)id);
 }
 
 void http_req_init(struct http_req *r)

@@ -42,7 +42,7 @@ static int webhook_build(const struct config *cfg, const struct out_msg *m, stru
 {
     cJSON *doc = cJSON_CreateObject();
     char idbuf[32];
-    snprintf(idbuf, sizeof idbuf, "hf-%lld", (long long)m->id);
+    adapter_dedup_id(m->id, idbuf);
     cJSON_AddStringToObject(doc, "id", idbuf);
     cJSON_AddNumberToObject(doc, "message_id", (double)m->id);
     cJSON_AddNumberToObject(doc, "attempt", m->attempt);
@@ -106,6 +106,7 @@ static void webhook_parse(const struct config *cfg, const struct out_msg *m,
 
 const struct channel_adapter webhook_adapter = {
     .name = "webhook",
+    .channel = "webhook",
     .enabled = webhook_enabled,
     .can_reach = webhook_can_reach,
     .build_request = webhook_build,

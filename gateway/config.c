@@ -47,6 +47,7 @@ struct cfg_opt {
     size_t off;         /* offset of the field in struct config */
     int64_t min, max;   /* for INT, SIZE, DURATION (ms) */
     const char *def;    /* default as it would be written in the file; NULL = none */
+    const char *choices;/* CFG_STRING: allowed values separated by '|', or NULL */
 };
 
 #define F(field) offsetof(struct config, field)
@@ -55,43 +56,75 @@ struct cfg_opt {
 #define DAY_MS (86400LL * 1000)
 
 static const struct cfg_opt opts[] = {
-    {"listen.address", CFG_ADDR, 0, F(listen_address), 0, 0, "127.0.0.1"},
-    {"listen.port", CFG_INT, 0, F(listen_port), 0, 65535, "8080"},
-    {"listen.ready_file", CFG_PATH, CFG_NULLABLE, F(ready_file), 0, 0, NULL},
-    {"listen.max_connections", CFG_INT, 0, F(max_connections), 4, 60000, "1024"},
-    {"listen.connection_timeout", CFG_DURATION, 0, F(connection_timeout_s), 1000, 3600000, "30s"},
+    {"listen.address", CFG_ADDR, 0, F(listen_address), 0, 0, "127.0.0.1", NULL},
+    {"listen.port", CFG_INT, 0, F(listen_port), 0, 65535, "8080", NULL},
+    {"listen.ready_file", CFG_PATH, CFG_NULLABLE, F(ready_file), 0, 0, NULL, NULL},
+    {"listen.max_connections", CFG_INT, 0, F(max_connections), 4, 60000, "1024", NULL},
+    {"listen.connection_timeout", CFG_DURATION, 0, F(connection_timeout_s), 1000, 3600000, "30s", NULL},
     {"listen.connection_memory_limit", CFG_SIZE, 0, F(connection_memory_limit), 8 * KIB, 16 * MIB,
-     "131072"},
-    {"listen.max_body", CFG_SIZE, 0, F(max_body), 1 * KIB, 16 * MIB, "65536"},
-    {"public_url", CFG_URL, 0, F(public_url), 0, 0, "http://127.0.0.1:8080"},
-    {"timezone", CFG_ZONE, 0, F(timezone), 0, 0, "Asia/Shanghai"},
-    {"log_level", CFG_LOGLEVEL, 0, F(log_level), 0, 0, "info"},
-    {"store.path", CFG_PATH, CFG_REQUIRED, F(database), 0, 0, NULL},
-    {"store.synchronous", CFG_SYNC, 0, F(synchronous_full), 0, 0, "full"},
-    {"company.name", CFG_STRING, CFG_REQUIRED, F(company_name), 0, 0, NULL},
-    {"company.phone", CFG_STRING, CFG_REQUIRED, F(company_phone), 0, 0, NULL},
-    {"catalogue", CFG_PATH, 0, F(catalogue_path), 0, 0, "milestones.json"},
-    {"holidays", CFG_PATH, 0, F(holidays_path), 0, 0, "holidays-cn.json"},
-    {"templates", CFG_PATH, 0, F(templates_dir), 0, 0, "../templates"},
-    {"windows.survey", CFG_WINDOW, 0, F(win_survey), 0, 0, "[\"10:30-11:40\",\"15:00-18:00\"]"},
-    {"windows.notice", CFG_WINDOW, 0, F(win_notice), 0, 0, "[\"08:00-21:00\"]"},
-    {"api_tokens", CFG_TOKENS, CFG_REQUIRED, F(tokens), 0, 0, NULL},
-    {"survey.secret", CFG_SECRET, CFG_REQUIRED, F(survey_secret), 0, 0, NULL},
-    {"survey.validity", CFG_DURATION, 0, F(survey_validity_ms), 3600000, 90 * DAY_MS, "7d"},
-    {"dispatch.max_in_flight", CFG_INT, 0, F(max_in_flight), 1, 4096, "64"},
-    {"dispatch.max_attempts", CFG_INT, 0, F(max_attempts), 1, 100, "8"},
-    {"dispatch.retry_base", CFG_DURATION, 0, F(retry_base_ms), 100, 3600000, "5s"},
-    {"dispatch.retry_max", CFG_DURATION, 0, F(retry_max_ms), 1000, DAY_MS, "1h"},
-    {"dispatch.notice_ttl", CFG_DURATION, 0, F(notice_ttl_ms), 60000, 30 * DAY_MS, "2d"},
-    {"dispatch.batch_size", CFG_INT, 0, F(batch_size), 1, 100000, "256"},
-    {"outbound.connect_timeout", CFG_DURATION, 0, F(connect_timeout_ms), 100, 60000, "5s"},
-    {"outbound.request_timeout", CFG_DURATION, 0, F(request_timeout_ms), 100, 300000, "15s"},
-    {"outbound.max_response", CFG_SIZE, 0, F(max_response), 1 * KIB, 16 * MIB, "262144"},
-    {"outbound.max_connections", CFG_INT, 0, F(out_max_connections), 1, 4096, "64"},
-    {"outbound.max_host_connections", CFG_INT, 0, F(out_max_host_connections), 1, 4096, "32"},
-    {"channels.webhook.enabled", CFG_BOOL, 0, F(webhook_enabled), 0, 0, "false"},
-    {"channels.webhook.url", CFG_URL, CFG_NULLABLE, F(webhook_url), 0, 0, NULL},
-    {"channels.webhook.secret", CFG_SECRET, CFG_NULLABLE, F(webhook_secret), 0, 0, NULL},
+     "131072", NULL},
+    {"listen.max_body", CFG_SIZE, 0, F(max_body), 1 * KIB, 16 * MIB, "65536", NULL},
+    {"public_url", CFG_URL, 0, F(public_url), 0, 0, "http://127.0.0.1:8080", NULL},
+    {"timezone", CFG_ZONE, 0, F(timezone), 0, 0, "Asia/Shanghai", NULL},
+    {"log_level", CFG_LOGLEVEL, 0, F(log_level), 0, 0, "info", NULL},
+    {"store.path", CFG_PATH, CFG_REQUIRED, F(database), 0, 0, NULL, NULL},
+    {"store.synchronous", CFG_SYNC, 0, F(synchronous_full), 0, 0, "full", NULL},
+    {"company.name", CFG_STRING, CFG_REQUIRED, F(company_name), 0, 0, NULL, NULL},
+    {"company.phone", CFG_STRING, CFG_REQUIRED, F(company_phone), 0, 0, NULL, NULL},
+    {"catalogue", CFG_PATH, 0, F(catalogue_path), 0, 0, "milestones.json", NULL},
+    {"holidays", CFG_PATH, 0, F(holidays_path), 0, 0, "holidays-cn.json", NULL},
+    {"templates", CFG_PATH, 0, F(templates_dir), 0, 0, "../templates", NULL},
+    {"windows.survey", CFG_WINDOW, 0, F(win_survey), 0, 0, "[\"10:30-11:40\",\"15:00-18:00\"]", NULL},
+    {"windows.notice", CFG_WINDOW, 0, F(win_notice), 0, 0, "[\"08:00-21:00\"]", NULL},
+    {"api_tokens", CFG_TOKENS, CFG_REQUIRED, F(tokens), 0, 0, NULL, NULL},
+    {"survey.secret", CFG_SECRET, CFG_REQUIRED, F(survey_secret), 0, 0, NULL, NULL},
+    {"survey.validity", CFG_DURATION, 0, F(survey_validity_ms), 3600000, 90 * DAY_MS, "7d", NULL},
+    {"dispatch.max_in_flight", CFG_INT, 0, F(max_in_flight), 1, 4096, "64", NULL},
+    {"dispatch.max_attempts", CFG_INT, 0, F(max_attempts), 1, 100, "8", NULL},
+    {"dispatch.retry_base", CFG_DURATION, 0, F(retry_base_ms), 100, 3600000, "5s", NULL},
+    {"dispatch.retry_max", CFG_DURATION, 0, F(retry_max_ms), 1000, DAY_MS, "1h", NULL},
+    {"dispatch.notice_ttl", CFG_DURATION, 0, F(notice_ttl_ms), 60000, 30 * DAY_MS, "2d", NULL},
+    {"dispatch.batch_size", CFG_INT, 0, F(batch_size), 1, 100000, "256", NULL},
+    {"outbound.connect_timeout", CFG_DURATION, 0, F(connect_timeout_ms), 100, 60000, "5s", NULL},
+    {"outbound.request_timeout", CFG_DURATION, 0, F(request_timeout_ms), 100, 300000, "15s", NULL},
+    {"outbound.max_response", CFG_SIZE, 0, F(max_response), 1 * KIB, 16 * MIB, "262144", NULL},
+    {"outbound.max_connections", CFG_INT, 0, F(out_max_connections), 1, 4096, "64", NULL},
+    {"outbound.max_host_connections", CFG_INT, 0, F(out_max_host_connections), 1, 4096, "32", NULL},
+    {"channels.webhook.enabled", CFG_BOOL, 0, F(webhook_enabled), 0, 0, "false", NULL},
+    {"channels.webhook.url", CFG_URL, CFG_NULLABLE, F(webhook_url), 0, 0, NULL, NULL},
+    {"channels.webhook.secret", CFG_SECRET, CFG_NULLABLE, F(webhook_secret), 0, 0, NULL, NULL},
+    {"channels.wechat.enabled", CFG_BOOL, 0, F(wechat_enabled), 0, 0, "false", NULL},
+    {"channels.wechat.base_url", CFG_URL, 0, F(wechat_base_url), 0, 0, "https://api.weixin.qq.com", NULL},
+    {"channels.wechat.appid", CFG_STRING, CFG_NULLABLE, F(wechat_appid), 0, 0, NULL, NULL},
+    {"channels.wechat.secret", CFG_SECRET, CFG_NULLABLE, F(wechat_secret), 0, 0, NULL, NULL},
+    {"channels.wechat.token_api", CFG_STRING, 0, F(wechat_token_api), 0, 0, "stable",
+     "stable|plain"},
+    {"channels.wechat.qps", CFG_INT, 0, F(wechat_qps), 1, 10000, "50", NULL},
+    {"channels.wecom.enabled", CFG_BOOL, 0, F(wecom_enabled), 0, 0, "false", NULL},
+    {"channels.wecom.base_url", CFG_URL, 0, F(wecom_base_url), 0, 0, "https://qyapi.weixin.qq.com", NULL},
+    {"channels.wecom.corpid", CFG_STRING, CFG_NULLABLE, F(wecom_corpid), 0, 0, NULL, NULL},
+    {"channels.wecom.secret", CFG_SECRET, CFG_NULLABLE, F(wecom_secret), 0, 0, NULL, NULL},
+    {"channels.wecom.agentid", CFG_INT, 0, F(wecom_agentid), 0, 2147483647, "0", NULL},
+    {"channels.wecom.qps", CFG_INT, 0, F(wecom_qps), 1, 10000, "20", NULL},
+    {"channels.sms.provider", CFG_STRING, 0, F(sms_provider), 0, 0, "none", "none|aliyun|tencent"},
+    {"channels.sms.sign_name", CFG_STRING, CFG_NULLABLE, F(sms_sign_name), 0, 0, NULL, NULL},
+    {"channels.sms.qps", CFG_INT, 0, F(sms_qps), 1, 10000, "50", NULL},
+    {"channels.sms.per_number_minute", CFG_INT, 0, F(sms_per_minute), 0, 1000, "1", NULL},
+    {"channels.sms.per_number_hour", CFG_INT, 0, F(sms_per_hour), 0, 1000, "5", NULL},
+    {"channels.sms.per_number_day", CFG_INT, 0, F(sms_per_day), 0, 1000, "10", NULL},
+    {"channels.aliyun.base_url", CFG_URL, 0, F(aliyun_base_url), 0, 0,
+     "https://dysmsapi.aliyuncs.com", NULL},
+    {"channels.aliyun.access_key_id", CFG_STRING, CFG_NULLABLE, F(aliyun_key_id), 0, 0, NULL, NULL},
+    {"channels.aliyun.access_key_secret", CFG_SECRET, CFG_NULLABLE, F(aliyun_key_secret), 0, 0,
+     NULL, NULL},
+    {"channels.aliyun.signature", CFG_STRING, 0, F(aliyun_signature), 0, 0, "v3", "v3|v1"},
+    {"channels.tencent.base_url", CFG_URL, 0, F(tencent_base_url), 0, 0,
+     "https://sms.tencentcloudapi.com", NULL},
+    {"channels.tencent.secret_id", CFG_STRING, CFG_NULLABLE, F(tencent_secret_id), 0, 0, NULL, NULL},
+    {"channels.tencent.secret_key", CFG_SECRET, CFG_NULLABLE, F(tencent_secret_key), 0, 0, NULL, NULL},
+    {"channels.tencent.sdk_app_id", CFG_STRING, CFG_NULLABLE, F(tencent_sdk_app_id), 0, 0, NULL, NULL},
+    {"channels.tencent.region", CFG_STRING, 0, F(tencent_region), 0, 0, "ap-guangzhou", NULL},
+    {"callbacks.token", CFG_SECRET, CFG_NULLABLE, F(callback_token), 0, 0, NULL, NULL},
 };
 
 static void set_err(char *err, size_t errlen, const char *file, const char *key, const char *fmt,
@@ -228,6 +261,22 @@ static int parse_window(struct window_def *w, const cJSON *v, const char *file, 
     return 0;
 }
 
+/* 1 if @s is one of the '|'-separated @choices. */
+static int in_choices(const char *choices, const char *s)
+{
+    size_t n = strlen(s);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, s, n) == 0)
+            return 1;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
 /* Parse one option's JSON value into the struct. */
 static int parse_opt(struct config *c, const struct cfg_opt *o, const cJSON *v, char *err,
                      size_t errlen)
@@ -320,6 +369,10 @@ static int parse_opt(struct config *c, const struct cfg_opt *o, const cJSON *v, 
                 set_err(err, errlen, file, o->name, "'%s' is not a known time zone", s);
                 return -1;
             }
+        }
+        if (o->choices && !in_choices(o->choices, s)) {
+            set_err(err, errlen, file, o->name, "'%s' is not one of %s", s, o->choices);
+            return -1;
         }
         free(*(char **)field);
         *(char **)field = o->type == CFG_PATH ? resolve_path(c, s) : xstrdup(s);
@@ -521,6 +574,33 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     /* Cross-field checks. */
     if (c->webhook_enabled && !c->webhook_url) {
         set_err(err, errlen, path, "channels.webhook.url", "required when the webhook channel is enabled");
+        goto fail;
+    }
+    struct { int on; const char *key; const void *val; } needs[] = {
+        {c->wechat_enabled, "channels.wechat.appid", c->wechat_appid},
+        {c->wechat_enabled, "channels.wechat.secret", c->wechat_secret},
+        {c->wecom_enabled, "channels.wecom.corpid", c->wecom_corpid},
+        {c->wecom_enabled, "channels.wecom.secret", c->wecom_secret},
+        {strcmp(c->sms_provider, "none") != 0, "channels.sms.sign_name", c->sms_sign_name},
+        {strcmp(c->sms_provider, "aliyun") == 0, "channels.aliyun.access_key_id", c->aliyun_key_id},
+        {strcmp(c->sms_provider, "aliyun") == 0, "channels.aliyun.access_key_secret",
+         c->aliyun_key_secret},
+        {strcmp(c->sms_provider, "tencent") == 0, "channels.tencent.secret_id",
+         c->tencent_secret_id},
+        {strcmp(c->sms_provider, "tencent") == 0, "channels.tencent.secret_key",
+         c->tencent_secret_key},
+        {strcmp(c->sms_provider, "tencent") == 0, "channels.tencent.sdk_app_id",
+         c->tencent_sdk_app_id},
+    };
+    for (size_t i = 0; i < HF_ARRAY_LEN(needs); i++) {
+        if (needs[i].on && !needs[i].val) {
+            set_err(err, errlen, path, needs[i].key, "required when this channel is enabled");
+            goto fail;
+        }
+    }
+    if (c->wecom_enabled && c->wecom_agentid <= 0) {
+        set_err(err, errlen, path, "channels.wecom.agentid",
+                "required (the application's AgentId) when WeCom is enabled");
         goto fail;
     }
     if (c->retry_max_ms < c->retry_base_ms) {

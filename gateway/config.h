@@ -95,6 +95,46 @@ struct config {
     int webhook_enabled;
     char *webhook_url;
     char *webhook_secret;            /* HMAC key for X-Huifang-Signature (secret); NULL = unsigned */
+
+    /* channels.wechat.* (Official Account template messages) */
+    int wechat_enabled;
+    char *wechat_base_url;           /* https://api.weixin.qq.com */
+    char *wechat_appid;
+    char *wechat_secret;             /* AppSecret (secret) */
+    char *wechat_token_api;          /* "stable" (POST /cgi-bin/stable_token) or "plain" */
+    int wechat_qps;                  /* our own request rate cap */
+
+    /* channels.wecom.* (staff alerts) */
+    int wecom_enabled;
+    char *wecom_base_url;            /* https://qyapi.weixin.qq.com */
+    char *wecom_corpid;
+    char *wecom_secret;              /* the application's corpsecret (secret) */
+    int wecom_agentid;
+    int wecom_qps;
+
+    /* channels.sms.* (whichever provider is configured) */
+    char *sms_provider;              /* "none", "aliyun", "tencent" */
+    char *sms_sign_name;             /* approved signature, without 【】 */
+    int sms_qps;
+    int sms_per_minute;              /* per mobile number; 0 = no limit */
+    int sms_per_hour;
+    int sms_per_day;
+
+    /* channels.aliyun.* (dysmsapi 2017-05-25) */
+    char *aliyun_base_url;           /* https://dysmsapi.aliyuncs.com */
+    char *aliyun_key_id;
+    char *aliyun_key_secret;         /* (secret) */
+    char *aliyun_signature;          /* "v3" (ACS3-HMAC-SHA256) or "v1" (HMAC-SHA1 RPC) */
+
+    /* channels.tencent.* (SMS API 3.0, 2021-01-11) */
+    char *tencent_base_url;          /* https://sms.tencentcloudapi.com */
+    char *tencent_secret_id;
+    char *tencent_secret_key;        /* (secret) */
+    char *tencent_sdk_app_id;
+    char *tencent_region;            /* ap-guangzhou */
+
+    /* callbacks.* (provider pushes: receipts, replies) */
+    char *callback_token;            /* path segment that proves a push is meant for us (secret) */
 };
 
 /* Load and check @path. On success returns a config; on failure NULL and

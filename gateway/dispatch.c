@@ -217,6 +217,7 @@ static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
                  resp->status, (long long)latency_ms, j->row.attempts);
         break;
     case SEND_RETRY:
+    case SEND_TOKEN_INVALID:
     case SEND_DEFER: {
         int64_t next = -1;
         if (res.outcome == SEND_DEFER && res.defer_until > now)
@@ -298,7 +299,7 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
                       "milestone or message no longer in the catalogue");
         return;
     }
-    const struct channel_adapter *ad = adapter_find(row->channel);
+    const struct channel_adapter *ad = adapter_for_channel(gw->cfg, row->channel);
     if (!ad || !ad->enabled(gw->cfg)) {
         finish_simple(d, row, MSG_FAILED, "channel_disabled", "the channel is not enabled");
         return;

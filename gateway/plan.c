@@ -35,9 +35,9 @@ int plan_window_contains(const struct config *cfg, const struct calendar *cal,
 
 static const char *usable(const struct config *cfg, const char *name, const cJSON *recipient)
 {
-    const struct channel_adapter *a = adapter_find(name);
+    const struct channel_adapter *a = adapter_for_channel(cfg, name);
     if (a && a->enabled(cfg) && a->can_reach(cfg, recipient))
-        return a->name;
+        return a->channel;
     return NULL;
 }
 

@@ -464,7 +464,7 @@ static void test_error_unknown_nested_key(void **state)
     expect_error_with("listen.prot", "8080", "listen.prot", "unknown key");
     expect_error_with("channels.webhook.urll", "\"http://x\"", "channels.webhook.urll",
                       "unknown key");
-    expect_error_with("channels.sms", "{}", "channels.sms", "unknown key");
+    expect_error_with("channels.fax", "{}", "channels.fax", "unknown key");
 }
 
 static void test_error_wrong_type(void **state)

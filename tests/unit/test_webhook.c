@@ -142,6 +142,7 @@ static const char *outcome_name(enum send_outcome o)
     case SEND_FAIL: return "SEND_FAIL";
     case SEND_UNREACHABLE: return "SEND_UNREACHABLE";
     case SEND_DEFER: return "SEND_DEFER";
+    case SEND_TOKEN_INVALID: return "SEND_TOKEN_INVALID";
     }
     return "?";
 }

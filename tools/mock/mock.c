@@ -63,8 +63,7 @@
  * base URL at http://127.0.0.1:PORT/wechat and .../wecom) rather than
  * matching on Host.
  */
-#include "log.h"
-#include "util.h"
+#include "mock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,109 +86,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <microhttpd.h>
-
-/* ===================================================================== */
-/* Limits                                                                  */
-/* ===================================================================== */
-
-#define MOCK_BODY_MAX ((size_t)1024 * 1024) /* larger request bodies get 413 */
-#define MOCK_CONN_TIMEOUT_S 30u             /* idle connections are dropped */
-#define MOCK_CONN_LIMIT 256u                /* threads are cheap, not free */
-#define MOCK_HANG_CAP_MS 120000             /* a "hang" fault ends after this */
-#define MOCK_DELAY_MAX_MS 600000            /* largest accepted delay_ms */
-#define MOCK_WAIT_SLICE_MS 50               /* how often sleepers check for stop */
-#define MOCK_TAG "mock"
-
-/* ===================================================================== */
-/* State                                                                   */
-/* ===================================================================== */
-
-/* One queued fault. Consumed by provider requests in queue order. */
-struct mock_fault {
-    struct mock_fault *next;
-    int status;      /* injected HTTP status; 0 = answer normally (delay only) */
-    long delay_ms;   /* sleep this long before answering; 0 = none */
-    int hang;        /* never answer: hold the request until the client goes */
-    long count;      /* requests this fault still applies to (>= 1 while queued) */
-    char *match;     /* only requests whose Idempotency-Key equals this; NULL = any */
-    char *body;      /* answer body (JSON text) instead of {"error":"injected"}; or NULL */
-};
-
-/* An Idempotency-Key already answered 2xx, and the seq of that first answer. */
-struct mock_seen {
-    char *key;
-    uint64_t seq;
-};
-
-/* Counters exposed by GET /_mock/stats. */
-struct mock_stats {
-    uint64_t received;   /* provider requests that reached the final call */
-    uint64_t accepted;   /* answered 2xx and recorded (duplicates included) */
-    uint64_t duplicates; /* accepted repeats of an Idempotency-Key */
-    uint64_t faulted;    /* answered by an injected status, or hung */
-    uint64_t rejected;   /* refused by the protocol checks (400/401/413/415) */
-};
-
-/* The whole process state. One instance lives in main(); MHD hands it back
- * to every callback as its closure. Fields above `lock` are written before
- * the daemon starts and only read afterwards; fields below it are guarded
- * by `lock`. */
-struct mock {
-    const char *webhook_secret;   /* --webhook-secret, or NULL; never logged */
-    const char *record_path;      /* --record, or NULL */
-    struct MHD_Daemon *daemon;    /* the HTTP server */
-    atomic_int stopping;          /* set once SIGTERM/SIGINT arrived; read by sleepers */
-
-    pthread_mutex_t lock;         /* guards everything below */
-    FILE *record;                 /* --record file, opened for append, or NULL */
-    uint64_t seq;                 /* last seq handed out; ids are mock-<seq> */
-    char **records;               /* recorded lines (no newline), in order */
-    size_t nrecords, caprecords;
-    /* Linear search is fine at test scale (hundreds of keys). */
-    struct mock_seen *seen;       /* keys already answered 2xx */
-    size_t nseen, capseen;
-    struct mock_fault *faults;    /* queue head (next to consume) */
-    struct mock_stats stats;      /* counters for /_mock/stats */
-};
-
-/* ===================================================================== */
-/* Requests, responses, routes                                             */
-/* ===================================================================== */
-
-/* What a handler answers. status 0 means "close the connection without an
- * answer" (hang, shutdown). */
-struct mock_resp {
-    unsigned status;
-    char *body;             /* heap JSON text, owned here until queued */
-    char allow[64];         /* value of an Allow header (405), or "" */
-};
-
-struct mock_req;
-
-enum mock_route_match { MOCK_MATCH_EXACT = 0, MOCK_MATCH_TREE };
-enum { MOCK_ROUTE_PROVIDER = 1 << 0 };
-
-/* One row of the route table. A handler borrows @r and fills @out; it
- * runs on the connection's own thread and may sleep. */
-struct mock_route {
-    const char *method;              /* "POST", "GET", ... */
-    const char *path;                /* exact path, or prefix of a subtree */
-    enum mock_route_match match;     /* EXACT: path only; TREE: path and path/... */
-    unsigned flags;                  /* MOCK_ROUTE_PROVIDER: counted, faultable */
-    void (*handle)(struct mock *m, struct mock_req *r, struct mock_resp *out);
-};
-
-/* One HTTP request, from MHD's first call to NOTIFY_COMPLETED. */
-struct mock_req {
-    struct MHD_Connection *conn;     /* borrowed from MHD: headers, socket */
-    const struct mock_route *route;  /* matched route; NULL once answered early */
-    const char *method;              /* borrowed from MHD, valid until completion */
-    const char *path;                /* likewise */
-    struct buf body;                 /* request body, at most MOCK_BODY_MAX bytes */
-    int too_large;                   /* body went past MOCK_BODY_MAX: answer 413 */
-    int answered;                    /* a response was already queued */
-};
 
 static void handle_webhook(struct mock *m, struct mock_req *r, struct mock_resp *out);
 static void handle_faults_post(struct mock *m, struct mock_req *r, struct mock_resp *out);
@@ -210,6 +108,22 @@ static const struct mock_route mock_routes[] = {
     { "GET",    "/_mock/requests", MOCK_MATCH_EXACT, 0, handle_requests },
     { "GET",    "/_mock/stats",    MOCK_MATCH_EXACT, 0, handle_stats },
     { "POST",   "/_mock/reset",    MOCK_MATCH_EXACT, 0, handle_reset },
+    { NULL, NULL, 0, 0, NULL },
+};
+
+static void handle_config_post(struct mock *m, struct mock_req *r, struct mock_resp *out);
+
+static const struct mock_route mock_core_routes[] = {
+    { "POST",   "/_mock/config",   MOCK_MATCH_EXACT, 0, handle_config_post },
+    { NULL, NULL, 0, 0, NULL },
+};
+
+/* Every provider's routes, searched after mock_routes[]. */
+static const struct mock_provider *const mock_providers[] = {
+    &mock_wechat_provider,
+    &mock_wecom_provider,
+    &mock_aliyun_provider,
+    &mock_tencent_provider,
 };
 
 static int route_path_matches(const struct mock_route *rt, const char *path)
@@ -228,17 +142,23 @@ static int route_path_matches(const struct mock_route *rt, const char *path)
 static const struct mock_route *route_find(const char *method, const char *path, char *allow,
                                           size_t allowlen)
 {
-    size_t used = 0;
+    const struct mock_route *tables[2 + HF_ARRAY_LEN(mock_providers)];
+    size_t ntables = 0, used = 0;
+    tables[ntables++] = mock_routes;
+    tables[ntables++] = mock_core_routes;
+    for (size_t p = 0; p < HF_ARRAY_LEN(mock_providers); p++)
+        tables[ntables++] = mock_providers[p]->routes;
     allow[0] = '\0';
-    for (size_t i = 0; i < HF_ARRAY_LEN(mock_routes); i++) {
-        const struct mock_route *rt = &mock_routes[i];
-        if (!route_path_matches(rt, path))
-            continue;
-        if (strcmp(rt->method, method) == 0)
-            return rt;
-        int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", rt->method);
-        if (n > 0 && (size_t)n < allowlen - used)
-            used += (size_t)n;
+    for (size_t t = 0; t < ntables; t++) {
+        for (const struct mock_route *rt = tables[t]; rt->method; rt++) {
+            if (!route_path_matches(rt, path))
+                continue;
+            if (strcmp(rt->method, method) == 0)
+                return rt;
+            int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", rt->method);
+            if (n > 0 && (size_t)n < allowlen - used)
+                used += (size_t)n;
+        }
     }
     return NULL;
 }
@@ -247,13 +167,13 @@ static const struct mock_route *route_find(const char *method, const char *path,
 /* Small helpers                                                           */
 /* ===================================================================== */
 
-static const char *req_header(const struct mock_req *r, const char *name)
+const char *mock_req_header(const struct mock_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 /* Answer @status with @obj printed compactly. Takes ownership of @obj. */
-static void resp_json(struct mock_resp *out, unsigned status, cJSON *obj)
+void mock_resp_json(struct mock_resp *out, unsigned status, cJSON *obj)
 {
     char *text = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
@@ -264,18 +184,18 @@ static void resp_json(struct mock_resp *out, unsigned status, cJSON *obj)
 }
 
 /* Answer @status with {"error": @msg} plus "field" when @field is set. */
-static void resp_error(struct mock_resp *out, unsigned status, const char *msg, const char *field)
+void mock_resp_error(struct mock_resp *out, unsigned status, const char *msg, const char *field)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", msg);
     if (field)
         cJSON_AddStringToObject(o, "field", field);
-    resp_json(out, status, o);
+    mock_resp_json(out, status, o);
 }
 
 /* Parse the whole of @p/@n as one JSON value; trailing whitespace only.
  * Returns NULL on any error. Caller owns the result; free with cJSON_Delete(). */
-static cJSON *json_parse_exact(const char *p, size_t n)
+cJSON *mock_json_parse_exact(const char *p, size_t n)
 {
     const char *end = NULL;
     if (!p || n == 0)
@@ -293,7 +213,7 @@ static cJSON *json_parse_exact(const char *p, size_t n)
 }
 
 /* Integer out of a JSON number in [min, max]. 0, or -1 if not one. */
-static int json_long(const cJSON *j, long min, long max, long *out)
+int mock_json_long(const cJSON *j, long min, long max, long *out)
 {
     if (!cJSON_IsNumber(j))
         return -1;
@@ -319,7 +239,7 @@ static int parse_long(const char *s, long min, long max, long *out)
 /* Sleep @ms, waking every MOCK_WAIT_SLICE_MS to notice shutdown. When
  * @fd >= 0 also stop as soon as the peer closes or half-closes the socket
  * (the client gave up). Returns 1 after the full time, 0 if cut short. */
-static int wait_ms(struct mock *m, long ms, int fd)
+int mock_wait_ms(struct mock *m, long ms, int fd)
 {
     int64_t deadline = clock_mono_ms() + ms;
     for (;;) {
@@ -411,7 +331,7 @@ static void records_reset(struct mock *m)
  * carry: the first answer's seq for a duplicate, a new one otherwise.
  * Takes m->lock itself. Provider handlers call this for every 2xx they give.
  */
-static uint64_t mock_record(struct mock *m, const char *path, const char *key, cJSON *body,
+uint64_t mock_record(struct mock *m, const char *path, const char *key, cJSON *body,
                             unsigned status, int *dup)
 {
     char ts[24], id[32];
@@ -453,7 +373,7 @@ static uint64_t mock_record(struct mock *m, const char *path, const char *key, c
     return id_seq;
 }
 
-static void stats_rejected(struct mock *m)
+void mock_stats_rejected(struct mock *m)
 {
     pthread_mutex_lock(&m->lock);
     m->stats.rejected++;
@@ -469,6 +389,7 @@ static void fault_free(struct mock_fault *f)
     if (!f)
         return;
     free(f->match);
+    free(f->path);
     free(f->body);
     free(f);
 }
@@ -488,12 +409,27 @@ static void faults_free_list(struct mock_fault *f)
  * m->lock held. Returns a private copy the caller owns (free with
  * fault_free(), outside the lock is fine), or NULL when no fault applies.
  */
-static struct mock_fault *faults_take(struct mock *m, const char *key)
+static int fault_applies(const struct mock_fault *f, const struct mock_req *r, const char *key)
+{
+    if (f->path && strncmp(r->path, f->path, strlen(f->path)) != 0)
+        return 0;
+    if (!f->match)
+        return 1;
+    if (key && strcmp(f->match, key) == 0)
+        return 1;
+    /* Provider dedup ids travel in the query (Aliyun OutId) or the body
+     * (client_msg_id, SessionContext, openids). */
+    if (r->query && strstr(r->query, f->match))
+        return 1;
+    return r->body.data && strstr(r->body.data, f->match) != NULL;
+}
+
+static struct mock_fault *faults_take(struct mock *m, const struct mock_req *r, const char *key)
 {
     struct mock_fault **pp = &m->faults;
     for (; *pp; pp = &(*pp)->next) {
         struct mock_fault *f = *pp;
-        if (f->match && !(key && strcmp(f->match, key) == 0))
+        if (!fault_applies(f, r, key))
             continue;
         struct mock_fault *copy = xcalloc(1, sizeof *copy);
         copy->status = f->status;
@@ -501,6 +437,7 @@ static struct mock_fault *faults_take(struct mock *m, const char *key)
         copy->hang = f->hang;
         copy->count = 1;
         copy->match = f->match ? xstrdup(f->match) : NULL;
+        copy->path = f->path ? xstrdup(f->path) : NULL;
         copy->body = f->body ? xstrdup(f->body) : NULL;
         if (--f->count <= 0) {
             *pp = f->next;
@@ -549,13 +486,13 @@ static struct mock_fault *fault_from_json(const cJSON *j, const char **why, cons
     cJSON_ArrayForEach(c, j) {
         *field = c->string;
         if (strcmp(c->string, "status") == 0) {
-            if (json_long(c, 200, 599, &v) != 0) {
+            if (mock_json_long(c, 200, 599, &v) != 0) {
                 *why = "status must be an integer 200..599";
                 goto err;
             }
             f->status = (int)v;
         } else if (strcmp(c->string, "delay_ms") == 0) {
-            if (json_long(c, 0, MOCK_DELAY_MAX_MS, &f->delay_ms) != 0) {
+            if (mock_json_long(c, 0, MOCK_DELAY_MAX_MS, &f->delay_ms) != 0) {
                 *why = "delay_ms must be an integer 0..600000";
                 goto err;
             }
@@ -566,7 +503,7 @@ static struct mock_fault *fault_from_json(const cJSON *j, const char **why, cons
             }
             f->hang = cJSON_IsTrue(c);
         } else if (strcmp(c->string, "count") == 0) {
-            if (json_long(c, 1, 1000000, &f->count) != 0) {
+            if (mock_json_long(c, 1, 1000000, &f->count) != 0) {
                 *why = "count must be an integer 1..1000000";
                 goto err;
             }
@@ -577,6 +514,13 @@ static struct mock_fault *fault_from_json(const cJSON *j, const char **why, cons
             }
             free(f->match);
             f->match = xstrdup(c->valuestring);
+        } else if (strcmp(c->string, "path") == 0) {
+            if (!cJSON_IsString(c) || c->valuestring[0] != '/') {
+                *why = "path must be a string starting with /";
+                goto err;
+            }
+            free(f->path);
+            f->path = xstrdup(c->valuestring);
         } else if (strcmp(c->string, "body") == 0) {
             char *text = cJSON_PrintUnformatted(c);
             HF_ASSERT(text != NULL);
@@ -613,10 +557,10 @@ err:
  */
 static int provider_faults(struct mock *m, struct mock_req *r, struct mock_resp *out)
 {
-    const char *key = req_header(r, "Idempotency-Key");
+    const char *key = mock_req_header(r, "Idempotency-Key");
     pthread_mutex_lock(&m->lock);
     m->stats.received++;
-    struct mock_fault *f = faults_take(m, key);
+    struct mock_fault *f = faults_take(m, r, key);
     pthread_mutex_unlock(&m->lock);
     if (!f)
         return 0;
@@ -626,9 +570,9 @@ static int provider_faults(struct mock *m, struct mock_req *r, struct mock_resp 
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         LOG_INFO(MOCK_TAG, "fault hang path=%s key=%s", r->path, key ? key : "-");
-        wait_ms(m, MOCK_HANG_CAP_MS, ci ? ci->connect_fd : -1);
+        mock_wait_ms(m, MOCK_HANG_CAP_MS, ci ? ci->connect_fd : -1);
         out->status = 0;
-    } else if (f->delay_ms > 0 && !wait_ms(m, f->delay_ms, -1)) {
+    } else if (f->delay_ms > 0 && !mock_wait_ms(m, f->delay_ms, -1)) {
         out->status = 0; /* shutting down: drop it, neither faulted nor accepted */
         fault_free(f);
         return 1;
@@ -695,24 +639,24 @@ static int webhook_signature_ok(const char *secret, const char *header, const st
 static void handle_webhook(struct mock *m, struct mock_req *r, struct mock_resp *out)
 {
     if (m->webhook_secret &&
-        !webhook_signature_ok(m->webhook_secret, req_header(r, "X-Huifang-Signature"), &r->body)) {
-        stats_rejected(m);
-        resp_error(out, 401, "bad signature", NULL);
+        !webhook_signature_ok(m->webhook_secret, mock_req_header(r, "X-Huifang-Signature"), &r->body)) {
+        mock_stats_rejected(m);
+        mock_resp_error(out, 401, "bad signature", NULL);
         return;
     }
-    if (!content_type_is_json(req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-        stats_rejected(m);
-        resp_error(out, 415, "content type must be application/json", NULL);
+    if (!content_type_is_json(mock_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        mock_stats_rejected(m);
+        mock_resp_error(out, 415, "content type must be application/json", NULL);
         return;
     }
-    cJSON *body = json_parse_exact(r->body.data, r->body.len);
+    cJSON *body = mock_json_parse_exact(r->body.data, r->body.len);
     if (!body) {
-        stats_rejected(m);
-        resp_error(out, 400, "bad json", NULL);
+        mock_stats_rejected(m);
+        mock_resp_error(out, 400, "bad json", NULL);
         return;
     }
     int dup = 0;
-    uint64_t id_seq = mock_record(m, r->path, req_header(r, "Idempotency-Key"), body, 200, &dup);
+    uint64_t id_seq = mock_record(m, r->path, mock_req_header(r, "Idempotency-Key"), body, 200, &dup);
     out->status = 200;
     out->body = xasprintf("{\"id\":\"mock-%llu\",\"status\":\"accepted\"}",
                           (unsigned long long)id_seq);
@@ -726,9 +670,9 @@ static void handle_webhook(struct mock *m, struct mock_req *r, struct mock_resp 
  * together (all or nothing). 200 {"queued": n, "pending": total}. */
 static void handle_faults_post(struct mock *m, struct mock_req *r, struct mock_resp *out)
 {
-    cJSON *j = json_parse_exact(r->body.data, r->body.len);
+    cJSON *j = mock_json_parse_exact(r->body.data, r->body.len);
     if (!j) {
-        resp_error(out, 400, "bad json", NULL);
+        mock_resp_error(out, 400, "bad json", NULL);
         return;
     }
     struct mock_fault *list = NULL, **tail = &list;
@@ -739,7 +683,7 @@ static void handle_faults_post(struct mock *m, struct mock_req *r, struct mock_r
         const char *why = NULL, *field = NULL;
         struct mock_fault *f = fault_from_json(c, &why, &field);
         if (!f) {
-            resp_error(out, 400, why, field);
+            mock_resp_error(out, 400, why, field);
             faults_free_list(list);
             cJSON_Delete(j);
             return;
@@ -750,7 +694,7 @@ static void handle_faults_post(struct mock *m, struct mock_req *r, struct mock_r
     }
     cJSON_Delete(j);
     if (queued == 0) {
-        resp_error(out, 400, "no fault given", NULL);
+        mock_resp_error(out, 400, "no fault given", NULL);
         return;
     }
     pthread_mutex_lock(&m->lock);
@@ -777,12 +721,14 @@ static void handle_faults_get(struct mock *m, struct mock_req *r, struct mock_re
         cJSON_AddNumberToObject(o, "count", (double)f->count);
         if (f->match)
             cJSON_AddStringToObject(o, "match", f->match);
+        if (f->path)
+            cJSON_AddStringToObject(o, "path", f->path);
         if (f->body)
             cJSON_AddRawToObject(o, "body", f->body);
         cJSON_AddItemToArray(arr, o);
     }
     pthread_mutex_unlock(&m->lock);
-    resp_json(out, 200, arr);
+    mock_resp_json(out, 200, arr);
 }
 
 /* DELETE /_mock/faults: drop every queued fault. 200 {"cleared": n}. */
@@ -848,8 +794,117 @@ static void handle_reset(struct mock *m, struct mock_req *r, struct mock_resp *o
     pthread_mutex_lock(&m->lock);
     records_reset(m);
     pthread_mutex_unlock(&m->lock);
+    for (size_t p = 0; p < HF_ARRAY_LEN(mock_providers); p++)
+        if (mock_providers[p]->reset)
+            mock_providers[p]->reset(m);
     out->status = 200;
     out->body = xstrdup("{\"reset\":true}");
+}
+
+/* POST /_mock/config: replace the provider settings (same shape as
+ * --config FILE). */
+static void handle_config_post(struct mock *m, struct mock_req *r, struct mock_resp *out)
+{
+    cJSON *c = mock_json_parse_exact(r->body.data, r->body.len);
+    if (!cJSON_IsObject(c)) {
+        cJSON_Delete(c);
+        mock_resp_error(out, 400, "config must be a JSON object", NULL);
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    cJSON_Delete(m->config);
+    m->config = c;
+    pthread_mutex_unlock(&m->lock);
+    out->status = 200;
+    out->body = xstrdup("{\"config\":true}");
+}
+
+cJSON *mock_config_section(struct mock *m, const char *name)
+{
+    pthread_mutex_lock(&m->lock);
+    const cJSON *sec = m->config ? cJSON_GetObjectItemCaseSensitive(m->config, name) : NULL;
+    cJSON *copy = sec ? cJSON_Duplicate(sec, 1) : NULL;
+    pthread_mutex_unlock(&m->lock);
+    return copy;
+}
+
+const char *mock_req_query(const struct mock_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* MHD_KeyValueIterator: rebuild the (decoded) query for fault matching. */
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct buf *b = cls;
+    buf_printf(b, "%s%s=%s", b->len ? "&" : "", key, value ? value : "");
+    return MHD_YES;
+}
+
+struct push_job {
+    struct mock *m;
+    char *url;
+    char *body;
+    long delay_ms;
+};
+
+static size_t push_discard(char *p, size_t size, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return size * n;
+}
+
+static void *push_thread(void *arg)
+{
+    struct push_job *j = arg;
+    if (mock_wait_ms(j->m, j->delay_ms, -1)) {
+        CURL *e = curl_easy_init();
+        if (e) {
+            struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+            curl_easy_setopt(e, CURLOPT_URL, j->url);
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+            curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, push_discard);
+            CURLcode rc = curl_easy_perform(e);
+            long status = 0;
+            curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+            LOG_INFO(MOCK_TAG, "push url=%s status=%ld result=%s", j->url, status,
+                     curl_easy_strerror(rc));
+            curl_slist_free_all(h);
+            curl_easy_cleanup(e);
+        }
+    }
+    atomic_fetch_sub(&j->m->pushes, 1);
+    free(j->url);
+    free(j->body);
+    free(j);
+    return NULL;
+}
+
+void mock_push_json(struct mock *m, const char *url, const char *body, long delay_ms)
+{
+    struct push_job *j = xcalloc(1, sizeof *j);
+    j->m = m;
+    j->url = xstrdup(url);
+    j->body = xstrdup(body);
+    j->delay_ms = delay_ms;
+    atomic_fetch_add(&m->pushes, 1);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, push_thread, j) != 0) {
+        atomic_fetch_sub(&m->pushes, 1);
+        free(j->url);
+        free(j->body);
+        free(j);
+    }
+    pthread_attr_destroy(&attr);
 }
 
 /* ===================================================================== */
@@ -860,7 +915,7 @@ static void handle_reset(struct mock *m, struct mock_req *r, struct mock_resp *o
  * handler must return: MHD_NO (close) when there is nothing to send. */
 static enum MHD_Result send_resp(struct mock_req *r, struct mock_resp *out)
 {
-    const char *key = req_header(r, "Idempotency-Key");
+    const char *key = mock_req_header(r, "Idempotency-Key");
     r->answered = 1;
     if (out->status == 0) {
         LOG_INFO(MOCK_TAG, "method=%s path=%s status=none key=%s", r->method, r->path,
@@ -907,14 +962,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->method = method;
         r->path = url;
         buf_init(&r->body);
+        buf_init(&r->query_buf);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &r->query_buf);
+        r->query = r->query_buf.data ? r->query_buf.data : "";
         *req_cls = r; /* freed in on_completed, whatever happens next */
 
         r->route = route_find(method, url, out.allow, sizeof out.allow);
         if (!r->route) {
             if (out.allow[0])
-                resp_error(&out, 405, "method not allowed", NULL);
+                mock_resp_error(&out, 405, "method not allowed", NULL);
             else
-                resp_error(&out, 404, "not found", NULL);
+                mock_resp_error(&out, 404, "not found", NULL);
             return send_resp(r, &out);
         }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -929,7 +987,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 pthread_mutex_unlock(&m->lock);
             }
             /* Queued before the body is read: MHD sends it and closes. */
-            resp_error(&out, 413, "body too large", NULL);
+            mock_resp_error(&out, 413, "body too large", NULL);
             return send_resp(r, &out);
         }
         return MHD_YES;
@@ -957,7 +1015,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             m->stats.rejected++;
             pthread_mutex_unlock(&m->lock);
         }
-        resp_error(&out, 413, "body too large", NULL);
+        mock_resp_error(&out, 413, "body too large", NULL);
         return send_resp(r, &out);
     }
     if ((r->route->flags & MOCK_ROUTE_PROVIDER) && provider_faults(m, r, &out))
@@ -977,6 +1035,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!r)
         return;
     buf_cleanup(&r->body);
+    buf_cleanup(&r->query_buf);
     free(r);
     *req_cls = NULL;
 }
@@ -1056,7 +1115,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: mock_provider [--listen 127.0.0.1] [--port N] [--ready-file PATH]\n"
             "                     [--record PATH] [--webhook-secret SECRET]\n"
-            "                     [--fail-first N] [--fail-status CODE]\n"
+            "                     [--fail-first N] [--fail-status CODE] [--config FILE]\n"
             "\n"
             "  --listen ADDR          only 127.0.0.1 is accepted\n"
             "  --port N               0 (default) lets the kernel pick\n"
@@ -1064,7 +1123,8 @@ static void usage(FILE *f)
             "  --record PATH          append one JSON line per accepted request\n"
             "  --webhook-secret S     require X-Huifang-Signature on /webhook\n"
             "  --fail-first N         answer the first N provider requests with an error\n"
-            "  --fail-status CODE     status for --fail-first (default 500)\n");
+            "  --fail-status CODE     status for --fail-first (default 500)\n"
+            "  --config FILE          provider settings (JSON, see tools/mock/mock.h)\n");
 }
 
 /* Command line, parsed into this and then applied to struct mock. */
@@ -1075,13 +1135,14 @@ struct mock_opts {
     const char *webhook_secret;
     long fail_first;
     long fail_status;
+    const char *config;
 };
 
 /* 0, or -1 after printing why (exit status 2). */
 static int opts_parse(int argc, char **argv, struct mock_opts *o)
 {
     enum { OPT_LISTEN = 256, OPT_PORT, OPT_READY, OPT_RECORD, OPT_SECRET, OPT_FAIL_FIRST,
-           OPT_FAIL_STATUS, OPT_HELP };
+           OPT_FAIL_STATUS, OPT_CONFIG, OPT_HELP };
     static const struct option longopts[] = {
         { "listen", required_argument, NULL, OPT_LISTEN },
         { "port", required_argument, NULL, OPT_PORT },
@@ -1090,6 +1151,7 @@ static int opts_parse(int argc, char **argv, struct mock_opts *o)
         { "webhook-secret", required_argument, NULL, OPT_SECRET },
         { "fail-first", required_argument, NULL, OPT_FAIL_FIRST },
         { "fail-status", required_argument, NULL, OPT_FAIL_STATUS },
+        { "config", required_argument, NULL, OPT_CONFIG },
         { "help", no_argument, NULL, OPT_HELP },
         { NULL, 0, NULL, 0 },
     };
@@ -1115,6 +1177,7 @@ static int opts_parse(int argc, char **argv, struct mock_opts *o)
         case OPT_READY: o->ready_file = optarg; break;
         case OPT_RECORD: o->record = optarg; break;
         case OPT_SECRET: o->webhook_secret = optarg; break;
+        case OPT_CONFIG: o->config = optarg; break;
         case OPT_FAIL_FIRST:
             if (parse_long(optarg, 0, 1000000, &o->fail_first) != 0) {
                 fprintf(stderr, "mock_provider: --fail-first: expected 0..1000000, got '%s'\n",
@@ -1146,6 +1209,16 @@ static int opts_parse(int argc, char **argv, struct mock_opts *o)
 
 static void mock_cleanup(struct mock *m)
 {
+    /* Receipt pushes check m->stopping while they wait; let them finish. */
+    while (atomic_load(&m->pushes) > 0) {
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    for (size_t p = 0; p < HF_ARRAY_LEN(mock_providers); p++)
+        if (mock_providers[p]->cleanup)
+            mock_providers[p]->cleanup(m);
+    cJSON_Delete(m->config); m->config = NULL;
+    curl_global_cleanup();
     faults_free_list(m->faults); m->faults = NULL;
     records_reset(m);
     if (m->record) {
@@ -1180,6 +1253,25 @@ int main(int argc, char **argv)
 
     pthread_mutex_init(&m.lock, NULL);
     atomic_init(&m.stopping, 0);
+    atomic_init(&m.pushes, 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (o.config) {
+        FILE *cf = fopen(o.config, "rb");
+        struct buf cb;
+        buf_init(&cb);
+        char chunk[4096];
+        size_t n;
+        while (cf && (n = fread(chunk, 1, sizeof chunk, cf)) > 0)
+            buf_append(&cb, chunk, n);
+        if (cf)
+            fclose(cf);
+        m.config = cb.data ? mock_json_parse_exact(cb.data, cb.len) : NULL;
+        buf_cleanup(&cb);
+        if (!cJSON_IsObject(m.config)) {
+            LOG_ERR(MOCK_TAG, "--config %s: not a readable JSON object", o.config);
+            goto out;
+        }
+    }
     m.webhook_secret = o.webhook_secret;
     m.record_path = o.record;
     if (o.record) {
