@@ -40,8 +40,8 @@ LEAF_SRCS := gateway/util.c gateway/log.c
 CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/template.c \
              gateway/catalogue.c gateway/plan.c gateway/store_sqlite.c gateway/metrics.c \
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
-             gateway/survey_token.c gateway/dispatch.c gateway/api.c gateway/api_triggers.c \
-             gateway/gateway.c
+             gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
+             gateway/api.c gateway/api_triggers.c gateway/api_callbacks.c gateway/gateway.c
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
                 adapters/sign_tc3.c
@@ -55,7 +55,7 @@ MOCK := $(BUILD)/mock_provider
 
 # ---- unit tests: each binary links its module and what it needs --------
 UNIT_TESTS := test_util test_calendar test_windows test_template test_config \
-              test_catalogue test_plan test_store test_intake test_webhook
+              test_catalogue test_plan test_store test_intake test_webhook test_ratelimit test_aliyun test_tencent test_wechat test_wecom
 test_util_OBJS := gateway/util.c gateway/log.c
 test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
 test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
@@ -65,9 +65,14 @@ test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c 
                        gateway/util.c gateway/log.c
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
+test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
 test_intake_OBJS := gateway/intake.c gateway/plan.c gateway/http_error.c gateway/store_sqlite.c \
                     $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_webhook_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
+test_wechat_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
+test_wecom_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
+test_aliyun_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
+test_tencent_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 

@@ -8,6 +8,7 @@
 #include "http_error.h"
 #include "log.h"
 #include "outbound.h"
+#include "tokens.h"
 #include "windows.h"
 
 #include <stdio.h>
@@ -113,6 +114,22 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
                (unsigned long long)m->sends_failed);
     buf_printf(&b, "huifang_send_attempts_total{result=\"expired\"} %llu\n",
                (unsigned long long)m->sends_expired);
+    buf_printf(&b, "huifang_send_attempts_total{result=\"fallback\"} %llu\n",
+               (unsigned long long)m->sends_fallback);
+    buf_puts(&b, "# HELP huifang_receipts_total Delivery receipts from SMS providers.\n"
+                 "# TYPE huifang_receipts_total counter\n");
+    buf_printf(&b, "huifang_receipts_total{result=\"delivered\"} %llu\n",
+               (unsigned long long)m->receipts_delivered);
+    buf_printf(&b, "huifang_receipts_total{result=\"failed\"} %llu\n",
+               (unsigned long long)m->receipts_failed);
+    buf_printf(&b, "huifang_receipts_total{result=\"duplicate\"} %llu\n",
+               (unsigned long long)m->receipts_duplicate);
+    buf_printf(&b, "huifang_receipts_total{result=\"unknown_message\"} %llu\n",
+               (unsigned long long)m->receipts_unknown);
+    buf_puts(&b, "# HELP huifang_token_fetches_total Access-token fetches (WeChat, WeCom).\n"
+                 "# TYPE huifang_token_fetches_total counter\n");
+    buf_printf(&b, "huifang_token_fetches_total %llu\n",
+               (unsigned long long)tokens_fetches(gw->tokens));
     buf_puts(&b, "# HELP huifang_send_latency_seconds Provider request latency.\n"
                  "# TYPE huifang_send_latency_seconds histogram\n");
     uint64_t cum = 0;
@@ -182,5 +199,6 @@ const struct http_route api_routes[] = {
     {"GET", "/metrics", 0, 0, get_metrics, NULL},
     {"POST", "/v1/triggers", 0, 1, api_post_trigger, trigger_refused},
     {"GET", "/v1/messages/", 1, 0, get_message, NULL},
+    {"POST", "/callbacks/", 1, 0, api_post_callback, NULL},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

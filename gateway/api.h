@@ -5,6 +5,7 @@
  *   GET  /metrics               Prometheus text (no token; bind to loopback)
  *   POST /v1/triggers           a milestone happened (trigger role)
  *   GET  /v1/messages/<id>      one message's state (cs or admin role)
+ *   POST /callbacks/<token>/... provider pushes: SMS receipts (api_callbacks.c)
  */
 #ifndef HF_API_H
 #define HF_API_H
@@ -32,6 +33,9 @@ enum http_result api_post_trigger(struct gateway *gw, struct http_request *req,
                                   struct http_response *resp);
 /* Before-sleep hook: commit every parked trigger, answer them all. */
 void api_triggers_commit(struct gateway *gw);
+/* POST /callbacks/<token>/<provider>/<kind> (api_callbacks.c). */
+enum http_result api_post_callback(struct gateway *gw, struct http_request *req,
+                                   struct http_response *resp);
 /* Number of triggers waiting for the group commit. */
 size_t api_triggers_pending(const struct gateway *gw);
 void api_triggers_free(struct gateway *gw);

@@ -61,7 +61,7 @@ static const char *const common_vars[] = {
     "milestone.id", "milestone.name",
     "occurred.date", "occurred.time",
 };
-static const char *const survey_vars[] = {"survey.link", "survey.expires"};
+static const char *const survey_vars[] = {"survey.link", "survey.expires", "survey.token"};
 /* Staff alerts may show the customer's full number to the staff member. */
 static const char *const alert_vars[] = {"customer.mobile"};
 

@@ -15,7 +15,9 @@
 #include "log.h"
 #include "outbound.h"
 #include "plan.h"
+#include "ratelimit.h"
 #include "survey_token.h"
+#include "tokens.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -26,10 +28,12 @@
 struct dispatcher {
     struct gateway *gw;
     ev_timer timer;          /* next due message / next batch */
-    size_t in_flight;        /* jobs handed to outbound */
+    size_t in_flight;        /* jobs claimed and not finished (waiting for a token included) */
     int stopped;             /* shutdown: claim nothing new */
     struct message_row *rows;/* claim buffer, batch_size rows */
     int rows_cap;
+    struct bucket buckets[8];/* per adapter (registry order): our requests per second */
+    struct number_limits *numbers; /* SMS per mobile number */
 };
 
 /* One message in flight. */
@@ -38,8 +42,11 @@ struct send_job {
     struct message_row row;
     const struct channel_adapter *adapter;
     cJSON *recipient;        /* owned */
+    cJSON *project;          /* owned */
     cJSON *rendered;         /* owned */
     char link[256];
+    char token[TOKEN_MAX];   /* the access token this attempt used, "" if none */
+    int token_retried;       /* already resent once after an invalid token */
     int64_t started_ms;      /* wall clock, for the attempts table */
 };
 
@@ -61,6 +68,7 @@ struct render_ctx {
     const struct milestone *m;
     const cJSON *doc;        /* the trigger body */
     const char *link;        /* or NULL */
+    char token[SURVEY_TOKEN_MAX]; /* the signed survey token, "" if none */
     char occurred_date[32];  /* "11月24日" */
     char occurred_time[8];   /* "10:30" */
     char expires[32];        /* "12月1日" */
@@ -95,6 +103,7 @@ static const char *lookup_var(void *arg, const char *name)
     if (strcmp(name, "occurred.date") == 0) return c->occurred_date;
     if (strcmp(name, "occurred.time") == 0) return c->occurred_time;
     if (strcmp(name, "survey.link") == 0) return c->link;
+    if (strcmp(name, "survey.token") == 0) return c->token;
     if (strcmp(name, "survey.expires") == 0) return c->expires;
     if (strncmp(name, "vars.", 5) == 0)
         return json_str(cJSON_GetObjectItemCaseSensitive(c->doc, "variables"), name + 5);
@@ -176,21 +185,126 @@ static int64_t next_try(struct dispatcher *d, const struct message_row *row, int
     return (t < 0 || t > row->expires_at) ? -1 : t;
 }
 
+static void job_free(struct send_job *j)
+{
+    cJSON_Delete(j->recipient);
+    cJSON_Delete(j->project);
+    cJSON_Delete(j->rendered);
+    free(j);
+}
+
+/* The job is over: free its slot and look for more work. */
+static void job_done(struct send_job *j)
+{
+    struct dispatcher *d = j->d;
+    d->in_flight--;
+    job_free(j);
+    dispatch_kick(d);
+}
+
+/* Retry later (backoff inside the window), or give up when the attempts
+ * are spent or the message would be sent past its purpose. */
+static void retry_or_give_up(struct dispatcher *d, struct send_job *j, struct attempt_rec *a,
+                             const char *code, const char *detail, int64_t earliest)
+{
+    struct gateway *gw = d->gw;
+    int64_t now = clock_now();
+    int exhausted = !a->uncount && j->row.attempts >= gw->cfg->max_attempts;
+    int64_t next = -1;
+    if (!exhausted) {
+        if (earliest <= 0)
+            earliest = now + dispatch_backoff_ms(j->row.attempts, gw->cfg->retry_base_ms,
+                                                 gw->cfg->retry_max_ms, rand_u64()) / 1000 + 1;
+        next = next_try(d, &j->row, earliest);
+    }
+    char masked[24];
+    log_mask_phone(json_str(j->recipient, "mobile"), masked);
+    if (next < 0) {
+        const char *state = exhausted ? MSG_FAILED : MSG_EXPIRED;
+        record(d, a, state, now);
+        if (exhausted)
+            gw->metrics.sends_failed++;
+        else
+            gw->metrics.sends_expired++;
+        LOG_WARN("dispatch", "gave up message=%lld channel=%s to=%s state=%s code=%s attempts=%d "
+                 "detail=\"%s\"", (long long)j->row.id, j->row.channel, masked, state, code,
+                 j->row.attempts, detail);
+        return;
+    }
+    record(d, a, MSG_PENDING, next);
+    gw->metrics.sends_retry++;
+    char iso[32];
+    iso8601_format_local(next, iso);
+    LOG_WARN("dispatch", "retry message=%lld channel=%s to=%s code=%s attempt=%d next=%s "
+             "detail=\"%s\"", (long long)j->row.id, j->row.channel, masked, code,
+             j->row.attempts, iso, detail);
+}
+
+/* WeChat (or WeCom) cannot reach this person: send the same message by
+ * SMS, with its SMS template, if there is one and an SMS provider is on.
+ * Returns 1 when the message was moved. */
+static int fall_back_to_sms(struct dispatcher *d, struct send_job *j, struct attempt_rec *a)
+{
+    struct gateway *gw = d->gw;
+    const struct channel_adapter *sms = adapter_for_channel(gw->cfg, "sms");
+    if (strcmp(j->row.channel, "sms") == 0 || !sms || !sms->enabled(gw->cfg) ||
+        !sms->can_reach(gw->cfg, j->recipient) ||
+        !cJSON_GetObjectItemCaseSensitive(j->rendered, "sms"))
+        return 0;
+    struct store *s = gw->store;
+    int64_t now = clock_now();
+    a->uncount = 1; /* the SMS gets its own attempts */
+    if (store_begin(s) != HF_OK || store_attempt_finish(s, a, MSG_PENDING, now, now) != HF_OK ||
+        store_message_fallback(s, j->row.id, "sms", j->row.channel, now, now) != HF_OK ||
+        store_commit(s) != HF_OK) {
+        store_rollback(s);
+        return 0;
+    }
+    gw->metrics.sends_fallback++;
+    LOG_INFO("dispatch", "fallback message=%lld from=%s to=sms code=%s", (long long)j->row.id,
+             j->row.channel, a->code ? a->code : "-");
+    return 1;
+}
+
+static void job_submit(struct send_job *j, const char *token);
+
+static void on_token(void *arg, const char *token, const char *why)
+{
+    struct send_job *j = arg;
+    if (token) {
+        job_submit(j, token);
+        return;
+    }
+    /* No token now (provider busy, bad credentials, shutdown): the message
+     * waits and tries again; it is not failed for the refresh. */
+    struct attempt_rec a = {
+        .message_id = j->row.id, .attempt = j->row.attempts, .channel = j->row.channel,
+        .adapter = j->adapter->name, .started_ms = clock_now_ms(), .code = "token",
+        .error = why,
+    };
+    if (j->d->stopped)
+        store_message_reschedule(j->d->gw->store, j->row.id, clock_now(), 1);
+    else
+        retry_or_give_up(j->d, j, &a, "token", why ? why : "no access token", 0);
+    job_done(j);
+}
+
 static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
 {
     struct send_job *j = arg;
     struct dispatcher *d = j->d;
     struct gateway *gw = d->gw;
-    d->in_flight--;
     if (resp->cancelled) {
         /* Shutdown deadline: back to pending, the next start sends it. */
         store_message_reschedule(gw->store, j->row.id, clock_now(), 1);
-        goto out;
+        job_done(j);
+        return;
     }
     struct out_msg m = {
         .id = j->row.id, .kind = j->row.kind, .milestone = j->row.milestone,
         .message = j->row.message, .channel = j->row.channel, .attempt = j->row.attempts,
-        .recipient = j->recipient, .rendered = j->rendered,
+        .recipient = j->recipient, .rendered = j->rendered, .project = j->project,
+        .access_token = j->token[0] ? j->token : NULL, .now = clock_now(),
     };
     struct send_result res = {0};
     j->adapter->parse_response(gw->cfg, &m, resp, &res);
@@ -198,79 +312,122 @@ static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
 
     struct attempt_rec a = {
         .message_id = j->row.id, .attempt = j->row.attempts, .channel = j->row.channel,
-        .started_ms = j->started_ms, .latency_ms = latency_ms, .http_status = resp->status,
-        .code = res.code[0] ? res.code : NULL,
+        .adapter = j->adapter->name, .started_ms = j->started_ms, .latency_ms = latency_ms,
+        .http_status = resp->status, .code = res.code[0] ? res.code : NULL,
         .provider_id = res.provider_id[0] ? res.provider_id : NULL,
         .error = res.outcome == SEND_OK ? NULL : res.detail,
     };
-    const char *rcpt_mobile = json_str(j->recipient, "mobile");
+    const char *mobile = json_str(j->recipient, "mobile");
     char masked[24];
-    log_mask_phone(rcpt_mobile, masked);
+    log_mask_phone(mobile, masked);
     int64_t now = clock_now();
     switch (res.outcome) {
     case SEND_OK:
         record(d, &a, MSG_SENT, now);
         gw->metrics.sends_ok++;
-        LOG_INFO("dispatch", "sent message=%lld milestone=%s/%s channel=%s to=%s status=%ld "
-                 "latency_ms=%lld attempt=%d",
-                 (long long)j->row.id, j->row.milestone, j->row.message, j->row.channel, masked,
-                 resp->status, (long long)latency_ms, j->row.attempts);
+        if (strcmp(j->row.channel, "sms") == 0 && mobile)
+            number_limits_note(d->numbers, mobile, now);
+        LOG_INFO("dispatch", "sent message=%lld milestone=%s/%s channel=%s adapter=%s to=%s "
+                 "status=%ld latency_ms=%lld attempt=%d", (long long)j->row.id, j->row.milestone,
+                 j->row.message, j->row.channel, j->adapter->name, masked, resp->status,
+                 (long long)latency_ms, j->row.attempts);
+        break;
+    case SEND_TOKEN_INVALID:
+        if (!j->token_retried) {
+            /* One refresh and one resend; the attempt does not count. */
+            j->token_retried = 1;
+            a.uncount = 1;
+            record(d, &a, MSG_SENDING, now);
+            tokens_invalidate(gw->tokens, j->adapter, j->token);
+            tokens_wait(gw->tokens, j->adapter, on_token, j);
+            return; /* the job lives on */
+        }
+        retry_or_give_up(d, j, &a, res.code, res.detail, 0);
         break;
     case SEND_RETRY:
-    case SEND_TOKEN_INVALID:
-    case SEND_DEFER: {
-        int64_t next = -1;
-        if (res.outcome == SEND_DEFER && res.defer_until > now)
-            next = next_try(d, &j->row, res.defer_until);
-        else if (j->row.attempts < gw->cfg->max_attempts)
-            next = next_try(d, &j->row,
-                            now + dispatch_backoff_ms(j->row.attempts, gw->cfg->retry_base_ms,
-                                                      gw->cfg->retry_max_ms, rand_u64()) /
-                                      1000 + 1);
-        if (next < 0) {
-            int exhausted = j->row.attempts >= gw->cfg->max_attempts;
-            const char *state = exhausted ? MSG_FAILED : MSG_EXPIRED;
-            record(d, &a, state, now);
-            if (exhausted)
-                gw->metrics.sends_failed++;
-            else
-                gw->metrics.sends_expired++;
-            LOG_WARN("dispatch", "gave up message=%lld channel=%s to=%s state=%s code=%s "
-                     "attempts=%d detail=\"%s\"",
-                     (long long)j->row.id, j->row.channel, masked, state, res.code,
-                     j->row.attempts, res.detail);
-        } else {
-            record(d, &a, MSG_PENDING, next);
-            gw->metrics.sends_retry++;
-            char iso[32];
-            iso8601_format_local(next, iso);
-            LOG_WARN("dispatch", "retry message=%lld channel=%s to=%s code=%s attempt=%d next=%s "
-                     "detail=\"%s\"",
-                     (long long)j->row.id, j->row.channel, masked, res.code, j->row.attempts,
-                     iso, res.detail);
-        }
+        retry_or_give_up(d, j, &a, res.code, res.detail, 0);
         break;
-    }
-    case SEND_FAIL:
+    case SEND_DEFER:
+        /* A provider limit (per number, daily quota): later, and it does
+         * not count toward the attempts. */
+        a.uncount = 1;
+        retry_or_give_up(d, j, &a, res.code, res.detail,
+                         res.defer_until > now ? res.defer_until : now + 60);
+        break;
     case SEND_UNREACHABLE:
-        /* Fallback to another channel arrives with the SMS/WeChat
-         * adapters; until then an unreachable user is a failure. */
+        if (fall_back_to_sms(d, j, &a))
+            break;
+        /* nobody else can reach this person */
+        __attribute__((fallthrough));
+    case SEND_FAIL:
         record(d, &a, MSG_FAILED, now);
         gw->metrics.sends_failed++;
-        LOG_WARN("dispatch", "failed message=%lld channel=%s to=%s code=%s detail=\"%s\"",
-                 (long long)j->row.id, j->row.channel, masked, res.code, res.detail);
+        LOG_WARN("dispatch", "failed message=%lld channel=%s adapter=%s to=%s code=%s "
+                 "detail=\"%s\"", (long long)j->row.id, j->row.channel, j->adapter->name,
+                 masked, res.code, res.detail);
         break;
     }
-out:
-    cJSON_Delete(j->recipient);
-    cJSON_Delete(j->rendered);
-    free(j);
-    dispatch_kick(d); /* a slot is free; retries may be due */
+    job_done(j);
+}
+
+/* Build the provider request (with @token when the provider needs one) and
+ * hand it to outbound HTTP. */
+static void job_submit(struct send_job *j, const char *token)
+{
+    struct dispatcher *d = j->d;
+    struct gateway *gw = d->gw;
+    snprintf(j->token, sizeof j->token, "%s", token ? token : "");
+    char nonce[33];
+    snprintf(nonce, sizeof nonce, "%016llx%016llx", (unsigned long long)rand_u64(),
+             (unsigned long long)rand_u64());
+    struct out_msg om = {
+        .id = j->row.id, .kind = j->row.kind, .milestone = j->row.milestone,
+        .message = j->row.message, .channel = j->row.channel, .attempt = j->row.attempts,
+        .recipient = j->recipient, .project = j->project, .rendered = j->rendered,
+        .survey_link = j->link[0] ? j->link : NULL, .access_token = token, .now = clock_now(),
+        .nonce = nonce,
+    };
+    struct http_req req;
+    http_req_init(&req);
+    char err[256] = "";
+    if (j->adapter->build_request(gw->cfg, &om, &req, err, sizeof err) != 0) {
+        http_req_cleanup(&req);
+        finish_simple(d, &j->row, MSG_FAILED, "build", err);
+        job_done(j);
+        return;
+    }
+    j->started_ms = clock_now_ms();
+    if (outbound_submit(gw->out, &req, on_sent, j) != 0) {
+        store_message_reschedule(gw->store, j->row.id, clock_now() + 1, 1);
+        job_done(j);
+    }
 }
 
 /* ---- sending -------------------------------------------------------------- */
 
-/* Render and submit one claimed message. Problems that no retry can fix
+/* Our own rate limits: the provider's requests per second and, for SMS,
+ * the per-number windows. Returns 0 to send now, else when to try. */
+static int64_t limited_until(struct dispatcher *d, const struct channel_adapter *ad,
+                             const char *mobile, int64_t now)
+{
+    const struct config *cfg = d->gw->cfg;
+    if (strcmp(ad->channel, "sms") == 0 && mobile) {
+        int64_t t = number_limits_next(d->numbers, mobile, now);
+        if (t > now)
+            return t;
+    }
+    for (size_t i = 0; i < adapter_registry_len && i < HF_ARRAY_LEN(d->buckets); i++) {
+        if (adapter_registry[i] != ad || d->buckets[i].rate <= 0)
+            continue;
+        (void)cfg;
+        int64_t wait_ms = bucket_take(&d->buckets[i], clock_mono_ms());
+        if (wait_ms > 0)
+            return now + (wait_ms + 999) / 1000;
+    }
+    return 0;
+}
+
+/* Render and start one claimed message. Problems that no retry can fix
  * (template gone after a reload, channel disabled) fail the message with
  * a reason a person can act on. */
 static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
@@ -315,10 +472,24 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         finish_simple(d, row, MSG_FAILED, "store", "trigger body unreadable");
         return;
     }
+    cJSON *recipient = recipient_json(doc, row->recipient);
+    int64_t later = limited_until(d, ad, json_str(recipient, "mobile"), now);
+    if (later > 0) {
+        int64_t next = next_try(d, row, later);
+        if (next < 0)
+            finish_simple(d, row, MSG_EXPIRED, "rate_limit",
+                          "the per-number limit left no send window before it expired");
+        else
+            store_message_reschedule(gw->store, row->id, next, 1);
+        cJSON_Delete(recipient);
+        cJSON_Delete(doc);
+        return;
+    }
     struct send_job *j = xcalloc(1, sizeof *j);
     j->d = d;
     j->row = *row;
     j->adapter = ad;
+    j->recipient = recipient;
     struct render_ctx rc = {.cfg = gw->cfg, .m = m, .doc = doc};
     const cJSON *occ = cJSON_GetObjectItemCaseSensitive(doc, "occurred_at");
     int64_t occurred = row->due_at;
@@ -333,47 +504,24 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
                  tm.tm_min % 60);
     }
     if (cm->kind == KIND_SURVEY) {
-        char tok[SURVEY_TOKEN_MAX];
-        survey_token_make(gw->cfg->survey_secret, row->id, row->expires_at, tok);
-        snprintf(j->link, sizeof j->link, "%s/s/%s", gw->cfg->public_url, tok);
+        survey_token_make(gw->cfg->survey_secret, row->id, row->expires_at, rc.token);
+        snprintf(j->link, sizeof j->link, "%s/s/%s", gw->cfg->public_url, rc.token);
         rc.link = j->link;
         month_day(row->expires_at, rc.expires, sizeof rc.expires);
     }
-    j->rendered = msg_template_render(cm->tmpl, lookup_var, &rc, gw->cfg->company_name);
-    j->recipient = recipient_json(doc, row->recipient);
-    cJSON *project = cJSON_CreateObject();
+    const char *sign = gw->cfg->sms_sign_name ? gw->cfg->sms_sign_name : gw->cfg->company_name;
+    j->rendered = msg_template_render(cm->tmpl, lookup_var, &rc, sign);
+    j->project = cJSON_CreateObject();
     const cJSON *proj = cJSON_GetObjectItemCaseSensitive(doc, "project");
-    cJSON_AddStringToObject(project, "id", json_str(proj, "id") ? json_str(proj, "id") : "");
-    cJSON_AddStringToObject(project, "address",
+    cJSON_AddStringToObject(j->project, "id", json_str(proj, "id") ? json_str(proj, "id") : "");
+    cJSON_AddStringToObject(j->project, "address",
                             json_str(proj, "address") ? json_str(proj, "address") : "");
     cJSON_Delete(doc);
-    struct out_msg om = {
-        .id = row->id, .kind = row->kind, .milestone = row->milestone, .message = row->message,
-        .channel = row->channel, .attempt = row->attempts, .recipient = j->recipient,
-        .project = project, .rendered = j->rendered, .survey_link = rc.link,
-    };
-    struct http_req req;
-    http_req_init(&req);
-    char err[256] = "";
-    if (ad->build_request(gw->cfg, &om, &req, err, sizeof err) != 0) {
-        http_req_cleanup(&req);
-        cJSON_Delete(project);
-        finish_simple(d, row, MSG_FAILED, "build", err);
-        cJSON_Delete(j->recipient);
-        cJSON_Delete(j->rendered);
-        free(j);
-        return;
-    }
-    cJSON_Delete(project);
-    j->started_ms = clock_now_ms();
-    if (outbound_submit(gw->out, &req, on_sent, j) != 0) {
-        store_message_reschedule(gw->store, row->id, now + 1, 1);
-        cJSON_Delete(j->recipient);
-        cJSON_Delete(j->rendered);
-        free(j);
-        return;
-    }
     d->in_flight++;
+    if (ad->token_request)
+        tokens_wait(gw->tokens, ad, on_token, j);
+    else
+        job_submit(j, NULL);
 }
 
 static void arm(struct dispatcher *d, double after_s)
@@ -432,6 +580,17 @@ struct dispatcher *dispatch_new(struct gateway *gw)
     d->gw = gw;
     d->rows_cap = gw->cfg->batch_size;
     d->rows = xcalloc((size_t)d->rows_cap, sizeof *d->rows);
+    const struct config *cfg = gw->cfg;
+    for (size_t i = 0; i < adapter_registry_len && i < HF_ARRAY_LEN(d->buckets); i++) {
+        const char *ch = adapter_registry[i]->channel;
+        int qps = strcmp(ch, "wechat") == 0 ? cfg->wechat_qps
+                  : strcmp(ch, "wecom") == 0 ? cfg->wecom_qps
+                  : strcmp(ch, "sms") == 0   ? cfg->sms_qps
+                                             : 0; /* the webhook: the receiver's own business */
+        if (qps > 0)
+            bucket_init(&d->buckets[i], qps, clock_mono_ms());
+    }
+    d->numbers = number_limits_new(cfg->sms_per_minute, cfg->sms_per_hour, cfg->sms_per_day);
     ev_init(&d->timer, on_timer);
     d->timer.data = d;
     return d;
@@ -449,6 +608,11 @@ void dispatch_stop(struct dispatcher *d)
     ev_timer_stop(d->gw->loop, &d->timer);
 }
 
+void dispatch_cron(struct dispatcher *d)
+{
+    number_limits_expire(d->numbers, clock_now());
+}
+
 size_t dispatch_in_flight(const struct dispatcher *d)
 {
     return d ? d->in_flight : 0;
@@ -459,6 +623,7 @@ void dispatch_free(struct dispatcher *d)
     if (!d)
         return;
     ev_timer_stop(d->gw->loop, &d->timer);
+    number_limits_free(d->numbers);
     free(d->rows);
     free(d);
 }

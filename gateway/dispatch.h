@@ -24,7 +24,10 @@ void dispatch_kick(struct dispatcher *d);
 /* Stop claiming new messages (shutdown); in-flight ones finish. */
 void dispatch_stop(struct dispatcher *d);
 size_t dispatch_in_flight(const struct dispatcher *d);
-/* NULL is a no-op. Call after outbound_free (which completes every job). */
+/* Daily housekeeping of the per-number windows. */
+void dispatch_cron(struct dispatcher *d);
+/* NULL is a no-op. Call after outbound_free and tokens_free (which
+ * complete every job). */
 void dispatch_free(struct dispatcher *d);
 
 /* Backoff before attempt @attempt+1: base * 2^(attempt-1), capped at @max,

@@ -20,6 +20,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "outbound.h"
+#include "tokens.h"
 #include "windows.h"
 
 #include <errno.h>
@@ -133,7 +134,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 static int drained(struct gateway *gw)
 {
-    return outbound_in_flight(gw->out) == 0 && http_server_parked(gw->http) == 0 &&
+    return outbound_in_flight(gw->out) == 0 && dispatch_in_flight(gw->disp) == 0 &&
+           http_server_parked(gw->http) == 0 &&
            api_triggers_pending(gw) == 0;
 }
 
@@ -163,9 +165,12 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
                  outbound_in_flight(gw->out));
         outbound_cancel_all(gw->out);
     }
+    if (!gw->stopping)
+        tokens_cron(gw->tokens);
     if (now - last_calendar_check > 3600 * 1000) {
         last_calendar_check = now;
         check_calendar(gw, 0);
+        dispatch_cron(gw->disp);
     }
 }
 
@@ -206,6 +211,7 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "cannot create the outbound HTTP client");
         goto fail;
     }
+    gw->tokens = tokens_new(gw);
     gw->disp = dispatch_new(gw);
     gw->http = http_server_start(gw, api_routes, api_nroutes, err, sizeof err);
     if (!gw->http) {
@@ -265,8 +271,10 @@ void gateway_free(struct gateway *gw)
         http_server_quiesce(gw->http);
     api_triggers_free(gw);
     http_server_free(gw->http);
-    /* Completes (cancels) every job: their callbacks still use the store. */
+    /* Completes (cancels) every job and token fetch: their callbacks still
+     * use the store; then the jobs still waiting for a token. */
     outbound_free(gw->out);
+    tokens_free(gw->tokens);
     dispatch_free(gw->disp);
     store_close(gw->store);
     catalogue_free(gw->cat);

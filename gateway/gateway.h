@@ -24,6 +24,7 @@ struct http_server;
 struct outbound;
 struct intake_batch;
 struct dispatcher;
+struct tokens;
 
 struct gateway {
     struct ev_loop *loop;          /* the one event loop */
@@ -36,6 +37,7 @@ struct gateway {
     struct outbound *out;          /* outbound HTTP (curl multi) */
     struct intake_batch *intake;   /* triggers waiting for the group commit */
     struct dispatcher *disp;       /* the outbox sender */
+    struct tokens *tokens;         /* WeChat / WeCom access tokens */
     struct metrics metrics;        /* counters for /metrics */
 
     ev_signal sig_term, sig_int, sig_hup;

@@ -140,6 +140,8 @@ struct attempt_rec {
     const char *code;          /* provider code or NULL */
     const char *provider_id;   /* or NULL */
     const char *error;         /* or NULL */
+    const char *adapter;       /* which adapter made it ("aliyun_sms"), or NULL */
+    int uncount;               /* 1: do not count it toward max_attempts (provider deferral) */
 };
 int store_attempt_finish(struct store *s, const struct attempt_rec *a, const char *state,
                          int64_t next_attempt_at, int64_t now);
@@ -149,6 +151,39 @@ int store_message_reschedule(struct store *s, int64_t id, int64_t next_attempt_a
 /* Change a message's state with a reason (expired before sending, ...). */
 int store_message_set_state(struct store *s, int64_t id, const char *state, const char *code,
                             const char *error, int64_t now);
+
+/* Move a message to another channel (WeChat cannot reach the user -> SMS),
+ * recording where it came from, due again at @next_attempt_at. */
+int store_message_fallback(struct store *s, int64_t id, const char *channel, const char *from,
+                           int64_t next_attempt_at, int64_t now);
+
+/* ---- provider access tokens (WeChat, WeCom) ---------------------------- */
+
+/* HF_OK with @token (< @toklen) and *expires_at, or HF_ERR_NOTFOUND. */
+int store_token_get(struct store *s, const char *name, char *token, size_t toklen,
+                    int64_t *expires_at);
+int store_token_put(struct store *s, const char *name, const char *token, int64_t expires_at,
+                    int64_t now);
+
+/* ---- delivery receipts -------------------------------------------------- */
+
+/* The newest message on @channel with this provider id (BizId, SerialNo),
+ * or -1. */
+int64_t store_message_by_provider_id(struct store *s, const char *provider_id,
+                                     const char *channel);
+
+struct receipt_rec {
+    const char *provider;      /* "aliyun", "tencent" */
+    const char *dedup_key;     /* identifies this receipt: a repeat changes nothing */
+    int64_t message_id;        /* -1 when no message matched (kept for the record) */
+    int delivered;             /* 1 delivered, 0 failed */
+    const char *code;          /* operator code: DELIVERED, DELIVRD, MK:0001 */
+    const char *detail;        /* description, or NULL */
+};
+/* Store a receipt once and settle its message (delivered / failed) if the
+ * message is still "sent" or "pending". *applied = 1 when the message
+ * changed. */
+int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t now, int *applied);
 
 /* ---- reading -------------------------------------------------------- */
 

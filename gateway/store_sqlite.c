@@ -98,6 +98,26 @@ static const char *const migrations[] = {
     "  provider_id TEXT,"
     "  error TEXT);"
     "CREATE INDEX attempts_message ON attempts(message_id);",
+
+    /* 2: real channels: which adapter made an attempt, provider ids for
+     * receipts, the token cache, and receipts (deduplicated). */
+    "ALTER TABLE attempts ADD COLUMN adapter TEXT;"
+    "CREATE INDEX messages_provider_id ON messages(provider_id) WHERE provider_id IS NOT NULL;"
+    "CREATE TABLE provider_tokens ("
+    "  name TEXT PRIMARY KEY,"
+    "  token TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE receipts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  provider TEXT NOT NULL,"
+    "  dedup_key TEXT NOT NULL,"
+    "  message_id INTEGER REFERENCES messages(id),"
+    "  delivered INTEGER NOT NULL,"
+    "  code TEXT,"
+    "  detail TEXT,"
+    "  received_at INTEGER NOT NULL,"
+    "  UNIQUE (provider, dedup_key));",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -129,6 +149,14 @@ enum stmt_id {
     ST_MESSAGE_COUNTS,
     ST_DUE_COUNT,
     ST_MESSAGE_GET,
+    ST_UNCOUNT,
+    ST_FALLBACK,
+    ST_TOKEN_GET,
+    ST_TOKEN_PUT,
+    ST_RECEIPT_INSERT,
+    ST_MESSAGE_BY_PROVIDER_ID,
+    ST_MESSAGE_STATE,
+    ST_RECEIPT_APPLY,
     ST__COUNT
 };
 
@@ -179,7 +207,25 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REQUEUE] = "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
-        " code, provider_id, error) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        " code, provider_id, error, adapter) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_UNCOUNT] = "UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ?1",
+    [ST_FALLBACK] = "UPDATE messages SET channel = ?2, fallback_from = ?3, state = 'pending',"
+                    " next_attempt_at = ?4, updated_at = ?5 WHERE id = ?1",
+    [ST_TOKEN_GET] = "SELECT token, expires_at FROM provider_tokens WHERE name = ?1",
+    [ST_TOKEN_PUT] = "INSERT INTO provider_tokens (name, token, expires_at, updated_at)"
+                     " VALUES (?1,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET token = excluded.token,"
+                     " expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+    [ST_RECEIPT_INSERT] =
+        "INSERT OR IGNORE INTO receipts (provider, dedup_key, message_id, delivered, code, detail,"
+        " received_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [ST_MESSAGE_BY_PROVIDER_ID] =
+        "SELECT id FROM messages WHERE provider_id = ?1 AND channel = ?2 ORDER BY id DESC LIMIT 1",
+    [ST_MESSAGE_STATE] = "SELECT state FROM messages WHERE id = ?1",
+    /* A receipt settles a message the provider accepted: sent, or pending
+     * when our side never saw the answer (it must not be sent again). */
+    [ST_RECEIPT_APPLY] =
+        "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4, updated_at = ?5"
+        " WHERE id = ?1 AND state IN ('sent', 'pending')",
     [ST_MESSAGE_FINISH] =
         "UPDATE messages SET state = ?2, next_attempt_at = ?3, last_code = ?4, last_error = ?5,"
         " provider_id = COALESCE(?6, provider_id), updated_at = ?7,"
@@ -549,9 +595,16 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
     bind_text(q, 7, a->code);
     bind_text(q, 8, a->provider_id);
     bind_text(q, 9, a->error);
+    bind_text(q, 10, a->adapter);
     int rc = exec_stmt(s, q);
     if (rc != HF_OK)
         return rc;
+    if (a->uncount) {
+        q = stmt(s, ST_UNCOUNT);
+        sqlite3_bind_int64(q, 1, a->message_id);
+        if ((rc = exec_stmt(s, q)) != HF_OK)
+            return rc;
+    }
     q = stmt(s, ST_MESSAGE_FINISH);
     sqlite3_bind_int64(q, 1, a->message_id);
     bind_text(q, 2, state);
@@ -642,4 +695,92 @@ int store_message_json(struct store *s, int64_t id, char **json)
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return ret;
+}
+
+/* ---- channels: fallback, tokens, receipts ------------------------------- */
+
+int store_message_fallback(struct store *s, int64_t id, const char *channel, const char *from,
+                           int64_t next_attempt_at, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_FALLBACK);
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, channel);
+    bind_text(q, 3, from);
+    sqlite3_bind_int64(q, 4, next_attempt_at);
+    sqlite3_bind_int64(q, 5, now);
+    return exec_stmt(s, q);
+}
+
+int store_token_get(struct store *s, const char *name, char *token, size_t toklen,
+                    int64_t *expires_at)
+{
+    sqlite3_stmt *q = stmt(s, ST_TOKEN_GET);
+    bind_text(q, 1, name);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        if (t && strlen(t) < toklen) {
+            memcpy(token, t, strlen(t) + 1);
+            *expires_at = sqlite3_column_int64(q, 1);
+            ret = HF_OK;
+        }
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int store_token_put(struct store *s, const char *name, const char *token, int64_t expires_at,
+                    int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_TOKEN_PUT);
+    bind_text(q, 1, name);
+    bind_text(q, 2, token);
+    sqlite3_bind_int64(q, 3, expires_at);
+    sqlite3_bind_int64(q, 4, now);
+    return exec_stmt(s, q);
+}
+
+int64_t store_message_by_provider_id(struct store *s, const char *provider_id, const char *channel)
+{
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_BY_PROVIDER_ID);
+    bind_text(q, 1, provider_id);
+    bind_text(q, 2, channel);
+    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return id;
+}
+
+int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t now, int *applied)
+{
+    *applied = 0;
+    sqlite3_stmt *q = stmt(s, ST_RECEIPT_INSERT);
+    bind_text(q, 1, r->provider);
+    bind_text(q, 2, r->dedup_key);
+    if (r->message_id > 0)
+        sqlite3_bind_int64(q, 3, r->message_id);
+    else
+        sqlite3_bind_null(q, 3);
+    sqlite3_bind_int(q, 4, r->delivered);
+    bind_text(q, 5, r->code);
+    bind_text(q, 6, r->detail);
+    sqlite3_bind_int64(q, 7, now);
+    int rc = exec_stmt(s, q);
+    if (rc != HF_OK)
+        return rc;
+    if (sqlite3_changes(s->db) == 0 || r->message_id <= 0)
+        return HF_OK; /* the same receipt again, or nothing to update */
+    q = stmt(s, ST_RECEIPT_APPLY);
+    sqlite3_bind_int64(q, 1, r->message_id);
+    bind_text(q, 2, r->delivered ? MSG_DELIVERED : MSG_FAILED);
+    bind_text(q, 3, r->code);
+    bind_text(q, 4, r->delivered ? NULL : r->detail);
+    sqlite3_bind_int64(q, 5, now);
+    rc = exec_stmt(s, q);
+    if (rc == HF_OK)
+        *applied = sqlite3_changes(s->db) > 0;
+    return rc;
 }

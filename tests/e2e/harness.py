@@ -196,7 +196,10 @@ def _wait_ready_file(path, proc, name, read_log):
 class Mock:
     """One running mock_provider (see tools/mock_provider.c)."""
 
-    def __init__(self, *args, secret=WEBHOOK_SECRET):
+    def __init__(self, *args, secret=WEBHOOK_SECRET, clock=None, config=None):
+        """@clock: the daemon's HUIFANG_CLOCK_START, so provider signature
+        timestamps are judged on the same clock; @config: provider settings
+        (the mock's --config file)."""
         self.dir = tempfile.mkdtemp(prefix="hf_mock_")
         self.ready = os.path.join(self.dir, "ready")
         self.record = os.path.join(self.dir, "record.jsonl")
@@ -205,8 +208,17 @@ class Mock:
         argv = [MOCK, "--port", "0", "--ready-file", self.ready, "--record", self.record]
         if secret:
             argv += ["--webhook-secret", secret]
+        if config is not None:
+            cfg_path = os.path.join(self.dir, "mock.json")
+            with open(cfg_path, "w") as f:
+                json.dump(config, f, ensure_ascii=False)
+            argv += ["--config", cfg_path]
+        env = dict(os.environ)
+        env.pop("HUIFANG_CLOCK_START", None)
+        if clock:
+            env["HUIFANG_CLOCK_START"] = clock
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv + list(args), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(argv + list(args), stdin=subprocess.DEVNULL, env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
         try:
             self.port = _wait_ready_file(self.ready, self.proc, "mock_provider", self.read_log)
@@ -215,6 +227,12 @@ class Mock:
             self.proc.wait()
             raise
         self.url = "http://127.0.0.1:%d/webhook" % self.port
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def set_config(self, config):
+        """Replace the provider settings (POST /_mock/config)."""
+        status, body = self.request("POST", "/_mock/config", config)
+        assert status == 200, body
 
     def read_log(self):
         if not self._log.closed:

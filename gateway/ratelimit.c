@@ -1,0 +1,184 @@
+/*
+ * ratelimit.c - token buckets and per-number sliding windows.
+ *
+ * Per-number state is a small open-addressing hash table keyed by the
+ * 11-digit number; each entry keeps the times of its recent sends (as many
+ * as the largest limit needs, at most RL_MAX_KEEP) in a ring.
+ */
+#include "ratelimit.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RL_MAX_KEEP 64
+
+void bucket_init(struct bucket *b, double rate, int64_t now_ms)
+{
+    b->rate = rate > 0 ? rate : 1;
+    b->tokens = b->rate;
+    b->last_ms = now_ms;
+}
+
+int64_t bucket_take(struct bucket *b, int64_t now_ms)
+{
+    double elapsed = (double)(now_ms - b->last_ms) / 1000.0;
+    if (elapsed > 0) {
+        b->tokens += elapsed * b->rate;
+        if (b->tokens > b->rate)
+            b->tokens = b->rate;
+        b->last_ms = now_ms;
+    }
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+        return 0;
+    }
+    return (int64_t)((1.0 - b->tokens) / b->rate * 1000.0) + 1;
+}
+
+struct entry {
+    char number[16];          /* "" = free slot */
+    int64_t sends[RL_MAX_KEEP];/* ring of send times, newest at head-1 */
+    int n;                    /* how many are valid */
+    int head;                 /* next write position */
+};
+
+struct number_limits {
+    int per_minute, per_hour, per_day;
+    int keep;                 /* sends remembered per number */
+    struct entry *tab;
+    size_t cap, used;
+};
+
+struct number_limits *number_limits_new(int per_minute, int per_hour, int per_day)
+{
+    struct number_limits *nl = xcalloc(1, sizeof *nl);
+    nl->per_minute = per_minute;
+    nl->per_hour = per_hour;
+    nl->per_day = per_day;
+    int keep = per_minute;
+    if (per_hour > keep)
+        keep = per_hour;
+    if (per_day > keep)
+        keep = per_day;
+    nl->keep = keep < 1 ? 1 : keep > RL_MAX_KEEP ? RL_MAX_KEEP : keep;
+    nl->cap = 256;
+    nl->tab = xcalloc(nl->cap, sizeof *nl->tab);
+    return nl;
+}
+
+void number_limits_free(struct number_limits *nl)
+{
+    if (!nl)
+        return;
+    free(nl->tab);
+    free(nl);
+}
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static struct entry *find(struct number_limits *nl, const char *number, int create);
+
+static void grow(struct number_limits *nl)
+{
+    struct entry *old = nl->tab;
+    size_t oldcap = nl->cap;
+    nl->cap *= 2;
+    nl->tab = xcalloc(nl->cap, sizeof *nl->tab);
+    nl->used = 0;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].number[0]) {
+            struct entry *e = find(nl, old[i].number, 1);
+            *e = old[i];
+        }
+    }
+    free(old);
+}
+
+static struct entry *find(struct number_limits *nl, const char *number, int create)
+{
+    if (create && (nl->used + 1) * 2 > nl->cap)
+        grow(nl);
+    size_t i = hash(number) & (nl->cap - 1);
+    for (;;) {
+        struct entry *e = &nl->tab[i];
+        if (!e->number[0]) {
+            if (!create)
+                return NULL;
+            snprintf(e->number, sizeof e->number, "%s", number);
+            nl->used++;
+            return e;
+        }
+        if (strcmp(e->number, number) == 0)
+            return e;
+        i = (i + 1) & (nl->cap - 1);
+    }
+}
+
+/* The k-th newest send (k = 1 newest), or -1. */
+static int64_t kth_newest(const struct number_limits *nl, const struct entry *e, int k)
+{
+    if (k < 1 || k > e->n)
+        return -1;
+    int idx = (e->head - k + nl->keep * 2) % nl->keep;
+    return e->sends[idx];
+}
+
+int64_t number_limits_next(struct number_limits *nl, const char *number, int64_t now)
+{
+    struct entry *e = find(nl, number, 0);
+    if (!e)
+        return now;
+    int64_t next = now;
+    const struct { int limit; int64_t span; } rules[] = {
+        {nl->per_minute, 60}, {nl->per_hour, 3600}, {nl->per_day, 86400},
+    };
+    for (size_t r = 0; r < HF_ARRAY_LEN(rules); r++) {
+        int limit = rules[r].limit;
+        if (limit <= 0 || limit > nl->keep)
+            continue;
+        /* With `limit` sends in the span, the next may go when the oldest
+         * of those leaves the span. */
+        int64_t t = kth_newest(nl, e, limit);
+        if (t >= 0 && t + rules[r].span > next)
+            next = t + rules[r].span;
+    }
+    return next;
+}
+
+void number_limits_note(struct number_limits *nl, const char *number, int64_t now)
+{
+    struct entry *e = find(nl, number, 1);
+    e->sends[e->head] = now;
+    e->head = (e->head + 1) % nl->keep;
+    if (e->n < nl->keep)
+        e->n++;
+}
+
+void number_limits_expire(struct number_limits *nl, int64_t now)
+{
+    /* Rebuild without numbers whose newest send is more than a day old. */
+    struct entry *old = nl->tab;
+    size_t oldcap = nl->cap;
+    nl->tab = xcalloc(nl->cap, sizeof *nl->tab);
+    nl->used = 0;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].number[0] && kth_newest(nl, &old[i], 1) + 86400 > now) {
+            struct entry *e = find(nl, old[i].number, 1);
+            *e = old[i];
+        }
+    }
+    free(old);
+}
+
+size_t number_limits_size(const struct number_limits *nl)
+{
+    return nl->used;
+}
