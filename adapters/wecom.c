@@ -253,13 +253,20 @@ static int wecom_build(const struct config *cfg, const struct out_msg *m, struct
         snprintf(err, errlen, "rendered message has no text");
         return -1;
     }
-    size_t len = strlen(text);
+    /* Every alert ends with its reference: staff can quote it, and two
+     * alerts with the same text stay distinct for WeCom's duplicate check
+     * (which is there to absorb our own resends of one alert). */
+    char ref[48], id[32];
+    adapter_dedup_id(m->id, id);
+    snprintf(ref, sizeof ref, "\n编号：%s", id);
+    size_t len = strlen(text), reflen = strlen(ref);
     char *content;
-    if (len <= WECOM_CONTENT_MAX) {
-        content = xstrdup(text);
+    if (len + reflen <= WECOM_CONTENT_MAX) {
+        content = xasprintf("%s%s", text, ref);
     } else {
-        size_t keep = utf8_prefix(text, len, WECOM_CONTENT_MAX - (sizeof WECOM_ELLIPSIS - 1));
-        content = xasprintf("%.*s%s", (int)keep, text, WECOM_ELLIPSIS);
+        size_t keep = utf8_prefix(text, len,
+                                  WECOM_CONTENT_MAX - (sizeof WECOM_ELLIPSIS - 1) - reflen);
+        content = xasprintf("%.*s%s%s", (int)keep, text, WECOM_ELLIPSIS, ref);
     }
 
     cJSON *doc = cJSON_CreateObject();

@@ -239,9 +239,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DUE_COUNT] =
         "SELECT COUNT(*) FROM messages WHERE state = 'pending' AND next_attempt_at <= ?1",
     [ST_MESSAGE_GET] =
-        "SELECT id, trigger_id, milestone, message, kind, recipient, channel, state, due_at,"
-        " expires_at, next_attempt_at, attempts, provider_id, last_code, last_error, sent_at"
-        " FROM messages WHERE id = ?1",
+        "SELECT id, trigger_id, milestone, message, kind, recipient, channel, fallback_from,"
+        " state, due_at, expires_at, next_attempt_at, attempts, provider_id, last_code,"
+        " last_error, sent_at FROM messages WHERE id = ?1",
 };
 
 struct store {
@@ -664,7 +664,8 @@ int64_t store_due_count(struct store *s, int64_t now)
 int store_message_json(struct store *s, int64_t id, char **json)
 {
     static const char *const names[] = {"id", "trigger_id", "milestone", "message", "kind",
-                                        "recipient", "channel", "state", "due_at",
+                                        "recipient", "channel", "fallback_from", "state",
+                                        "due_at",
                                         "expires_at", "next_attempt_at", "attempts",
                                         "provider_id", "last_code", "last_error", "sent_at"};
     sqlite3_stmt *q = stmt(s, ST_MESSAGE_GET);

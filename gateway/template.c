@@ -22,11 +22,19 @@
 
 /* ==== the text engine ================================================= */
 
+/* Part kinds. A section "{{#name}}...{{/name}}" is shown only when the
+ * variable is non-empty, so optional data (a project without a
+ * supervisor) leaves no dangling label like "验收监理：。". */
+enum { PART_TEXT = 0, PART_VAR = 1, PART_OPEN = 2, PART_CLOSE = 3 };
+
 struct tmpl_part {
-    int is_var;  /* 0: literal chunk, 1: variable name */
+    int is_var;  /* a PART_* kind (the name is historical: PART_VAR == 1) */
     char *s;     /* chunk or name, NUL-terminated */
     size_t len;  /* strlen(s) */
+    size_t end;  /* PART_OPEN: index of its PART_CLOSE */
 };
+
+#define TMPL_MAX_DEPTH 8
 
 struct tmpl {
     size_t nparts;
@@ -49,6 +57,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 static void tmpl_add(struct tmpl *t, int is_var, const char *s, size_t len)
 {
     t->parts = xrealloc(t->parts, (t->nparts + 1) * sizeof(*t->parts));
+    t->parts[t->nparts].end = 0;
     t->parts[t->nparts].is_var = is_var;
     t->parts[t->nparts].s = xstrndup(s, len);
     t->parts[t->nparts].len = len;
@@ -83,6 +92,13 @@ static int parse_placeholder(struct tmpl *t, const char *src, size_t open, size_
 {
     while (b < e && is_space(src[b]))
         b++;
+    int kind = PART_VAR;
+    if (b < e && (src[b] == '#' || src[b] == '/')) {
+        kind = src[b] == '#' ? PART_OPEN : PART_CLOSE;
+        b++;
+        while (b < e && is_space(src[b]))
+            b++;
+    }
     size_t ns = b;
     while (b < e && is_name_char(src[b]))
         b++;
@@ -106,7 +122,7 @@ static int parse_placeholder(struct tmpl *t, const char *src, size_t open, size_
             return -1;
         }
     }
-    tmpl_add(t, 1, src + ns, ne - ns);
+    tmpl_add(t, kind, src + ns, ne - ns);
     return 0;
 }
 
@@ -114,6 +130,7 @@ struct tmpl *tmpl_compile(const char *src, char *err, size_t errlen)
 {
     HF_ASSERT(src != NULL);
     struct tmpl *t = xcalloc(1, sizeof(*t));
+    size_t stack[TMPL_MAX_DEPTH], depth = 0;
     const char *p = src;
     while (*p) {
         const char *open = strstr(p, "{{");
@@ -131,7 +148,27 @@ struct tmpl *tmpl_compile(const char *src, char *err, size_t errlen)
         if (parse_placeholder(t, src, (size_t)(open - src), (size_t)(open + 2 - src),
                               (size_t)(close - src), err, errlen) != 0)
             goto fail;
+        struct tmpl_part *last = &t->parts[t->nparts - 1];
+        if (last->is_var == PART_OPEN) {
+            if (depth == TMPL_MAX_DEPTH) {
+                set_err(err, errlen, "sections nested too deep at offset %zu",
+                        (size_t)(open - src));
+                goto fail;
+            }
+            stack[depth++] = t->nparts - 1;
+        } else if (last->is_var == PART_CLOSE) {
+            if (depth == 0 || strcmp(t->parts[stack[depth - 1]].s, last->s) != 0) {
+                set_err(err, errlen, "\"{{/%s}}\" at offset %zu closes no open section", last->s,
+                        (size_t)(open - src));
+                goto fail;
+            }
+            t->parts[stack[--depth]].end = t->nparts - 1;
+        }
         p = close + 2;
+    }
+    if (depth > 0) {
+        set_err(err, errlen, "section \"{{#%s}}\" is never closed", t->parts[stack[depth - 1]].s);
+        goto fail;
     }
     return t;
 fail:
@@ -153,7 +190,7 @@ int tmpl_check(const struct tmpl *t, tmpl_known_fn known, void *arg, const char 
 {
     HF_ASSERT(t != NULL && known != NULL);
     for (size_t i = 0; i < t->nparts; i++) {
-        if (t->parts[i].is_var && !known(arg, t->parts[i].s)) {
+        if (t->parts[i].is_var != PART_TEXT && !known(arg, t->parts[i].s)) {
             if (bad)
                 *bad = t->parts[i].s;
             return -1;
@@ -179,11 +216,18 @@ char *tmpl_render(const struct tmpl *t, tmpl_lookup_fn lookup, void *arg)
     buf_init(&b);
     for (size_t i = 0; i < t->nparts; i++) {
         const struct tmpl_part *pt = &t->parts[i];
-        if (!pt->is_var) {
+        if (pt->is_var == PART_TEXT) {
             buf_append(&b, pt->s, pt->len);
             continue;
         }
+        if (pt->is_var == PART_CLOSE)
+            continue;
         const char *v = lookup(arg, pt->s);
+        if (pt->is_var == PART_OPEN) {
+            if (!v || !*v)
+                i = pt->end; /* skip the section */
+            continue;
+        }
         if (v)
             buf_puts(&b, v);
     }

@@ -25,7 +25,7 @@ static const char *const common_vars[] = {
     "staff.pm.phone",   "staff.designer.name",  "staff.foreman.name",  "staff.supervisor.name",
     "milestone.id",     "milestone.name",       "occurred.date",       NULL,
 };
-static const char *const survey_vars[] = {"survey.link", "survey.expires", NULL};
+static const char *const survey_vars[] = {"survey.link", "survey.expires", "survey.token", NULL};
 
 struct known_set {
     int with_survey;
@@ -85,6 +85,7 @@ static const struct kv sample_values[] = {
     {"occurred.date", "11月24日"},
     {"survey.link", "https://hf.example.cn/s/Ab3dE9xQ"},
     {"survey.expires", "12月1日"},
+    {"survey.token", "2.1796108700.bb27636cca54740fab244c2a75a20999"},
     {NULL, NULL},
 };
 
@@ -186,6 +187,52 @@ static void test_render_spaces_and_missing(void **state)
     tmpl_free(t);
 
     tmpl_free(NULL);
+}
+
+/* A section shows its text only when its variable is non-empty: a project
+ * without a supervisor gets no "验收监理：。" line. */
+static void test_sections(void **state)
+{
+    (void)state;
+    char err[256];
+    struct tmpl *t = tmpl_compile("材料已进场。{{#staff.supervisor.name}}验收监理：{{"
+                                  "staff.supervisor.name}}。{{/staff.supervisor.name}}"
+                                  "{{# customer.name }}{{customer.name}}您好{{/customer.name}}",
+                                  err, sizeof(err));
+    assert_non_null(t);
+    static const struct kv no_supervisor[] = {{"customer.name", "王建国"},
+                                              {"staff.supervisor.name", ""}, {NULL, NULL}};
+    struct lookup_ctx lc = {.kv = no_supervisor};
+    char *out = tmpl_render(t, lookup_kv, &lc);
+    assert_string_equal(out, "材料已进场。王建国您好");
+    free(out);
+    static const struct kv with_supervisor[] = {{"staff.supervisor.name", "钱监理"},
+                                                {"customer.name", "王建国"}, {NULL, NULL}};
+    struct lookup_ctx lc2 = {.kv = with_supervisor};
+    out = tmpl_render(t, lookup_kv, &lc2);
+    assert_string_equal(out, "材料已进场。验收监理：钱监理。王建国您好");
+    free(out);
+    /* Section names are placeholders too: checked and counted as used. */
+    assert_true(tmpl_uses(t, "staff.supervisor.name"));
+    tmpl_free(t);
+
+    /* Nesting, and an empty outer section hides the inner one. */
+    t = tmpl_compile("{{#a}}A{{#b}}B{{/b}}{{/a}}.", err, sizeof(err));
+    assert_non_null(t);
+    static const struct kv only_b[] = {{"b", "1"}, {NULL, NULL}};
+    struct lookup_ctx lc3 = {.kv = only_b};
+    out = tmpl_render(t, lookup_kv, &lc3);
+    assert_string_equal(out, ".");
+    free(out);
+    tmpl_free(t);
+
+    /* Unbalanced sections are compile errors. */
+    assert_null(tmpl_compile("{{#a}}x", err, sizeof(err)));
+    assert_non_null(strstr(err, "never closed"));
+    assert_null(tmpl_compile("x{{/a}}", err, sizeof(err)));
+    assert_non_null(strstr(err, "closes no open section"));
+    assert_null(tmpl_compile("{{#a}}{{#b}}{{/a}}{{/b}}", err, sizeof(err)));
+    assert_null(tmpl_compile("{{#}}", err, sizeof(err)));
 }
 
 static void test_check_first_unknown(void **state)
@@ -531,6 +578,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compile_errors),
         cmocka_unit_test(test_render_spaces_and_missing),
+        cmocka_unit_test(test_sections),
         cmocka_unit_test(test_check_first_unknown),
         cmocka_unit_test(test_load_valid),
         cmocka_unit_test(test_load_errors),

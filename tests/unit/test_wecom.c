@@ -97,6 +97,12 @@ static void build_fails(struct fx *f, const char *why)
 }
 
 /* The text.content of the built body. Caller owns; free(). */
+/* Every alert ends with its reference line "\n编号：hf-<id>" (so two alerts
+ * with the same text are not merged by WeCom's duplicate check). */
+#define REF "\n编号：hf-31"
+#define BUDGET (2048 - (sizeof REF - 1)) /* bytes left for the text itself */
+
+/* The text part of the built content (the reference checked and cut off). */
 static char *built_content(struct fx *f)
 {
     cJSON *j = cJSON_ParseWithLength(f->req.body, f->req.body_len);
@@ -104,7 +110,11 @@ static char *built_content(struct fx *f)
     const char *c = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "text"),
                                                              "content"));
     assert_non_null(c);
-    char *copy = xstrdup(c);
+    size_t n = strlen(c);
+    assert_true(n <= 2048);
+    assert_true(n >= sizeof REF - 1);
+    assert_string_equal(c + n - (sizeof REF - 1), REF);
+    char *copy = xstrndup(c, n - (sizeof REF - 1));
     cJSON_Delete(j);
     return copy;
 }
@@ -242,7 +252,7 @@ static void test_build_exact_request(void **state)
     assert_string_equal(f->req.url, BASE "/cgi-bin/message/send?access_token=" TOKEN);
     assert_string_equal(f->req.body,
                         "{\"touser\":\"" USER "\",\"msgtype\":\"text\",\"agentid\":1000002,"
-                        "\"text\":{\"content\":\"" TEXT "\"},\"safe\":0,"
+                        "\"text\":{\"content\":\"" TEXT "\\n编号：hf-31\"},\"safe\":0,"
                         "\"enable_duplicate_check\":1,\"duplicate_check_interval\":1800}");
     assert_int_equal(f->req.body_len, strlen(f->req.body));
     int found = 0;
@@ -268,30 +278,30 @@ static void test_build_agentid_is_integer(void **state)
 static void test_build_text_cap_utf8(void **state)
 {
     struct fx *f = *state;
-    /* exactly 2048 ASCII bytes: kept whole */
+    /* exactly the budget in ASCII: kept whole */
     char ascii[2050];
-    memset(ascii, 'a', 2048);
-    ascii[2048] = '\0';
+    memset(ascii, 'a', BUDGET);
+    ascii[BUDGET] = '\0';
     cJSON_ReplaceItemInObject(f->rendered, "text", cJSON_CreateString(ascii));
     build_ok(f);
     char *c = built_content(f);
     assert_string_equal(c, ascii);
     free(c);
 
-    /* 2049: cut to 2045 + "…" = 2048 */
+    /* one more byte: cut to budget-3 + "…" */
     http_req_cleanup(&f->req);
-    ascii[2048] = 'b';
-    ascii[2049] = '\0';
+    ascii[BUDGET] = 'b';
+    ascii[BUDGET + 1] = '\0';
     cJSON_ReplaceItemInObject(f->rendered, "text", cJSON_CreateString(ascii));
     build_ok(f);
     c = built_content(f);
-    assert_int_equal(strlen(c), 2048);
-    assert_int_equal(strncmp(c, ascii, 2045), 0);
-    assert_string_equal(c + 2045, "\xe2\x80\xa6");
+    assert_int_equal(strlen(c), BUDGET);
+    assert_int_equal(strncmp(c, ascii, BUDGET - 3), 0);
+    assert_string_equal(c + BUDGET - 3, "\xe2\x80\xa6");
     free(c);
 
-    /* 3-byte characters: 700 x "验" = 2100 bytes; 2045 is not a multiple
-     * of 3, so the cut backs up to 2043 (681 characters) */
+    /* 3-byte characters: 700 x "验" = 2100 bytes; the cut backs up to a
+     * whole character */
     http_req_cleanup(&f->req);
     struct buf b;
     buf_init(&b);
@@ -300,26 +310,26 @@ static void test_build_text_cap_utf8(void **state)
     cJSON_ReplaceItemInObject(f->rendered, "text", cJSON_CreateString(b.data));
     build_ok(f);
     c = built_content(f);
-    assert_true(strlen(c) <= 2048);
-    assert_int_equal(strlen(c), 681 * 3 + 3);
+    size_t whole = (BUDGET - 3) / 3 * 3;
+    assert_int_equal(strlen(c), whole + 3);
     assert_true(utf8_valid(c, strlen(c)));
-    assert_int_equal(strncmp(c, b.data, 681 * 3), 0);
-    assert_string_equal(c + 681 * 3, "\xe2\x80\xa6");
+    assert_int_equal(strncmp(c, b.data, whole), 0);
+    assert_string_equal(c + whole, "\xe2\x80\xa6");
     free(c);
     buf_cleanup(&b);
 
-    /* a 4-byte emoji across the cut: 2044 ASCII + 😀 (4 bytes) + more */
+    /* a 4-byte emoji across the cut is dropped whole */
     http_req_cleanup(&f->req);
     buf_init(&b);
-    for (int i = 0; i < 2044; i++)
+    for (size_t i = 0; i < BUDGET - 4; i++)
         buf_puts(&b, "x");
     buf_puts(&b, "\xf0\x9f\x98\x80tail");
     cJSON_ReplaceItemInObject(f->rendered, "text", cJSON_CreateString(b.data));
     build_ok(f);
     c = built_content(f);
-    assert_int_equal(strlen(c), 2044 + 3);
+    assert_int_equal(strlen(c), BUDGET - 4 + 3);
     assert_true(utf8_valid(c, strlen(c)));
-    assert_int_equal(strncmp(c, b.data, 2044), 0);
+    assert_int_equal(strncmp(c, b.data, BUDGET - 4), 0);
     free(c);
     buf_cleanup(&b);
 }
