@@ -80,6 +80,7 @@ struct send_result {
     enum send_outcome outcome;
     char code[64];          /* provider's code ("OK", "isv.MOBILE_NUMBER_ILLEGAL", "http_500") */
     char provider_id[96];   /* provider's message id (BizId, msgid, ...) */
+    char request_id[64];    /* provider's id of this request (Aliyun/Tencent RequestId), for support */
     char detail[192];       /* human-readable reason; never contains secrets */
     int64_t defer_until;    /* for SEND_DEFER: UTC seconds, 0 = backoff */
 };

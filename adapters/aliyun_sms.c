@@ -398,7 +398,10 @@ static void aliyun_sms_parse(const struct config *cfg, const struct out_msg *m,
     const char *c = code->valuestring;
     copy_utf8(res->code, sizeof res->code, c, strlen(c));
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "Message");
-    set_detail(res, msg, cJSON_GetObjectItemCaseSensitive(j, "RequestId"));
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "RequestId");
+    set_detail(res, msg, rid);
+    if (cJSON_IsString(rid))
+        snprintf(res->request_id, sizeof res->request_id, "%s", rid->valuestring);
 
     if (strcmp(c, "OK") == 0 && resp->status >= 200 && resp->status < 300) {
         res->outcome = SEND_OK;

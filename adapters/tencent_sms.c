@@ -311,6 +311,9 @@ static void tencent_sms_parse(const struct config *cfg, const struct out_msg *m,
         bad_response(res, "answer is not a Tencent API 3.0 JSON response");
         goto out;
     }
+    const char *rid = json_str(r, "RequestId");
+    if (rid)
+        snprintf(res->request_id, sizeof res->request_id, "%s", rid);
     /* Response.Error first: the whole request was refused. */
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "Error");
     if (e) {

@@ -315,6 +315,7 @@ static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
         .adapter = j->adapter->name, .started_ms = j->started_ms, .latency_ms = latency_ms,
         .http_status = resp->status, .code = res.code[0] ? res.code : NULL,
         .provider_id = res.provider_id[0] ? res.provider_id : NULL,
+        .request_id = res.request_id[0] ? res.request_id : NULL,
         .error = res.outcome == SEND_OK ? NULL : res.detail,
     };
     const char *mobile = json_str(j->recipient, "mobile");

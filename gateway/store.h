@@ -141,6 +141,7 @@ struct attempt_rec {
     const char *provider_id;   /* or NULL */
     const char *error;         /* or NULL */
     const char *adapter;       /* which adapter made it ("aliyun_sms"), or NULL */
+    const char *request_id;    /* the provider's request id, or NULL */
     int uncount;               /* 1: do not count it toward max_attempts (provider deferral) */
 };
 int store_attempt_finish(struct store *s, const struct attempt_rec *a, const char *state,

@@ -102,6 +102,7 @@ static const char *const migrations[] = {
     /* 2: real channels: which adapter made an attempt, provider ids for
      * receipts, the token cache, and receipts (deduplicated). */
     "ALTER TABLE attempts ADD COLUMN adapter TEXT;"
+    "ALTER TABLE attempts ADD COLUMN request_id TEXT;"
     "CREATE INDEX messages_provider_id ON messages(provider_id) WHERE provider_id IS NOT NULL;"
     "CREATE TABLE provider_tokens ("
     "  name TEXT PRIMARY KEY,"
@@ -207,7 +208,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REQUEUE] = "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
-        " code, provider_id, error, adapter) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+        " code, provider_id, error, adapter, request_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [ST_UNCOUNT] = "UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ?1",
     [ST_FALLBACK] = "UPDATE messages SET channel = ?2, fallback_from = ?3, state = 'pending',"
                     " next_attempt_at = ?4, updated_at = ?5 WHERE id = ?1",
@@ -596,6 +597,7 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
     bind_text(q, 8, a->provider_id);
     bind_text(q, 9, a->error);
     bind_text(q, 10, a->adapter);
+    bind_text(q, 11, a->request_id);
     int rc = exec_stmt(s, q);
     if (rc != HF_OK)
         return rc;
