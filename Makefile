@@ -21,7 +21,7 @@ BUILD ?= build
 SAN ?= 0
 CC ?= cc
 
-PKGS := libcurl libcrypto libcjson sqlite3 libmicrohttpd
+PKGS := libcurl libcrypto libcjson sqlite3 libmicrohttpd expat
 # libev ships no pkg-config file on Debian: fall back to -lev.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
@@ -73,6 +73,10 @@ test_wechat_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_wecom_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_aliyun_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_tencent_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
+UNIT_TESTS += test_survey_def
+test_survey_def_OBJS := gateway/survey_def.c gateway/util.c gateway/log.c
+test_wechat_msg_OBJS := gateway/wechat_msg.c gateway/util.c gateway/log.c
+test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 

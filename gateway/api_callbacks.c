@@ -61,6 +61,9 @@ static int receipt_from(struct gateway *gw, enum provider p, const cJSON *el,
         r->code = str(el, "err_code");
         r->detail = str(el, "err_msg");
         r->message_id = dedup_id_parse(str(el, "out_id"));
+        if (r->message_id > 0 && !store_message_on_channel(gw->store, r->message_id, "sms"))
+            r->message_id = -1; /* our shape, but no such SMS: look it up by biz_id */
+        r->ref = str(el, "out_id") ? str(el, "out_id") : str(el, "biz_id");
         if (r->message_id < 0 && str(el, "biz_id"))
             r->message_id = store_message_by_provider_id(gw->store, str(el, "biz_id"), "sms");
     } else {
@@ -71,6 +74,7 @@ static int receipt_from(struct gateway *gw, enum provider p, const cJSON *el,
         r->delivered = strcmp(status, "SUCCESS") == 0;
         r->code = str(el, "errmsg");
         r->detail = str(el, "description");
+        r->ref = str(el, "sid");
         if (str(el, "sid"))
             r->message_id = store_message_by_provider_id(gw->store, str(el, "sid"), "sms");
     }
@@ -103,6 +107,10 @@ static enum http_result receipts(struct gateway *gw, enum provider p, struct htt
     }
     int64_t now = clock_now();
     int ok = store_begin(gw->store) == HF_OK;
+    struct buf logs; /* written once the receipts are committed */
+    buf_init(&logs);
+    uint64_t delivered = 0, failed = 0, dup = 0, unknown = 0;
+    char unknown_refs[16][96];
     const cJSON *el;
     cJSON_ArrayForEach(el, arr) {
         if (!ok)
@@ -120,24 +128,38 @@ static enum http_result receipts(struct gateway *gw, enum provider p, struct htt
             break;
         }
         if (r.message_id < 0) {
-            gw->metrics.receipts_unknown++;
-            LOG_WARN("receipts", "provider=%s receipt for an unknown message code=%s", r.provider,
-                     r.code ? r.code : "-");
+            if (unknown < HF_ARRAY_LEN(unknown_refs))
+                snprintf(unknown_refs[unknown], sizeof unknown_refs[0], "%.48s code=%.32s",
+                         r.ref ? r.ref : "-", r.code ? r.code : "-");
+            unknown++;
         } else if (applied) {
             if (r.delivered)
-                gw->metrics.receipts_delivered++;
+                delivered++;
             else
-                gw->metrics.receipts_failed++;
-            LOG_INFO("receipts", "provider=%s message=%lld state=%s code=%s", r.provider,
-                     (long long)r.message_id, r.delivered ? "delivered" : "failed",
-                     r.code ? r.code : "-");
+                failed++;
+            if (logs.len < 4096)
+                buf_printf(&logs, "message=%lld state=%s code=%.32s; ", (long long)r.message_id,
+                           r.delivered ? "delivered" : "failed", r.code ? r.code : "-");
         } else {
-            gw->metrics.receipts_duplicate++;
+            dup++;
         }
     }
     cJSON_Delete(arr);
     if (ok && store_commit(gw->store) != HF_OK)
         ok = 0;
+    if (ok) {
+        gw->metrics.receipts_delivered += delivered;
+        gw->metrics.receipts_failed += failed;
+        gw->metrics.receipts_duplicate += dup;
+        gw->metrics.receipts_unknown += unknown;
+        const char *prov = p == PROV_ALIYUN ? "aliyun" : "tencent";
+        if (logs.len)
+            LOG_INFO("receipts", "provider=%s %s", prov, logs.data);
+        for (uint64_t i = 0; i < unknown && i < HF_ARRAY_LEN(unknown_refs); i++)
+            LOG_WARN("receipts", "provider=%s receipt for an unknown message ref=%s", prov,
+                     unknown_refs[i]);
+    }
+    buf_cleanup(&logs);
     if (!ok) {
         store_rollback(gw->store);
         /* Not stored: a non-zero answer makes the provider push again. */

@@ -24,7 +24,8 @@
 #include <cjson/cJSON.h>
 
 static const char *const kind_names[] = {"notice", "survey", "alert"};
-static const char *const role_names[] = {"customer", "pm", "designer", "foreman", "supervisor"};
+static const char *const role_names[] = {"customer", "pm", "designer", "foreman", "supervisor",
+                                         "cs_manager"};
 static const char *const window_names[] = {"notice", "survey", "any"};
 
 const char *msg_kind_name(enum msg_kind k) { return kind_names[k]; }
@@ -63,7 +64,8 @@ static const char *const common_vars[] = {
 };
 static const char *const survey_vars[] = {"survey.link", "survey.expires", "survey.token"};
 /* Staff alerts may show the customer's full number to the staff member. */
-static const char *const alert_vars[] = {"customer.mobile"};
+static const char *const alert_vars[] = {"customer.mobile", "ticket.id", "ticket.report_due",
+                                         "ticket.answer_due"};
 
 int catalogue_var_known(const struct milestone *m, enum msg_kind kind, const char *name)
 {
@@ -120,7 +122,7 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
 {
     (void)c;
     static const char *const keys[] = {"id", "kind", "to", "delay", "day_offset", "window",
-                                       "template", "after"};
+                                       "template", "after", "survey", "on"};
     if (!cJSON_IsObject(j)) {
         snprintf(err, errlen, "%s: %s: must be an object", file, where);
         return -1;
@@ -135,6 +137,17 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     const cJSON *window = cJSON_GetObjectItemCaseSensitive(j, "window");
     const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(j, "template");
     const cJSON *after = cJSON_GetObjectItemCaseSensitive(j, "after");
+    const cJSON *survey = cJSON_GetObjectItemCaseSensitive(j, "survey");
+    const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "on");
+    if (on) {
+        if (!cJSON_IsString(on) || (strcmp(on->valuestring, "escalation") &&
+                                    strcmp(on->valuestring, "resolved"))) {
+            snprintf(err, errlen, "%s: %s.on: must be \"escalation\" or \"resolved\"", file,
+                     where);
+            return -1;
+        }
+        cm->on = xstrdup(on->valuestring);
+    }
     if (!cJSON_IsString(id) || !valid_ident(id->valuestring)) {
         snprintf(err, errlen, "%s: %s.id: must be a name of [a-z0-9_]", file, where);
         return -1;
@@ -146,9 +159,11 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
         return -1;
     }
     cm->kind = (enum msg_kind)k;
-    int r = cJSON_IsString(to) ? name_index(role_names, 5, to->valuestring) : -1;
+    int r = cJSON_IsString(to) ? name_index(role_names, HF_ARRAY_LEN(role_names), to->valuestring)
+                               : -1;
     if (r < 0) {
-        snprintf(err, errlen, "%s: %s.to: must be customer, pm, designer, foreman or supervisor",
+        snprintf(err, errlen,
+                 "%s: %s.to: must be customer, pm, designer, foreman, supervisor or cs_manager",
                  file, where);
         return -1;
     }
@@ -173,6 +188,14 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
         }
         cm->day_offset = dayoff->valueint;
     }
+    if (survey && (cm->kind != KIND_SURVEY || !cJSON_IsString(survey) ||
+                   !valid_ident(survey->valuestring))) {
+        snprintf(err, errlen, "%s: %s.survey: a survey definition id, only on survey messages",
+                 file, where);
+        return -1;
+    }
+    if (cm->kind == KIND_SURVEY)
+        cm->survey = xstrdup(survey ? survey->valuestring : m->id);
     cm->after = -1;
     if (after) {
         /* m->nmsgs already counts this message: earlier ones are [0, nmsgs-1). */
@@ -225,7 +248,7 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
 static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON *j,
                           const char *file, const char *tdir, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "variables", "messages"};
+    static const char *const keys[] = {"name", "variables", "messages", "opens_ticket"};
     char where[128];
     snprintf(where, sizeof where, "milestones.%s", m->id);
     if (!cJSON_IsObject(j)) {
@@ -237,6 +260,12 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(j, "variables");
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, "messages");
+    const cJSON *ticket = cJSON_GetObjectItemCaseSensitive(j, "opens_ticket");
+    if (ticket && !cJSON_IsBool(ticket)) {
+        snprintf(err, errlen, "%s: %s.opens_ticket: must be true or false", file, where);
+        return -1;
+    }
+    m->opens_ticket = cJSON_IsTrue(ticket);
     if (!cJSON_IsString(name) || !*name->valuestring) {
         snprintf(err, errlen, "%s: %s.name: must be a non-empty string", file, where);
         return -1;
@@ -359,6 +388,8 @@ void catalogue_free(struct catalogue *c)
         free(m->variables);
         for (size_t k = 0; k < m->nmsgs; k++) {
             free(m->msgs[k].id);
+            free(m->msgs[k].survey);
+            free(m->msgs[k].on);
             msg_template_free(m->msgs[k].tmpl);
         }
         free(m->msgs);

@@ -26,6 +26,7 @@ enum recipient_role {
     RCPT_DESIGNER,
     RCPT_FOREMAN,
     RCPT_SUPERVISOR,
+    RCPT_CS_MANAGER,   /* the customer-service manager of the config (staff.cs_manager) */
 };
 enum window_class { WINCLASS_NOTICE = 0, WINCLASS_SURVEY, WINCLASS_ANY };
 
@@ -44,6 +45,10 @@ struct cat_message {
     int after;                 /* index of an earlier message whose due time is the base
                                   instead of occurred_at ("the day after the survey"), or -1 */
     enum window_class window;
+    char *survey;              /* surveys: the survey definition id (templates/surveys/<id>.json);
+                                  default the milestone id; NULL for other kinds */
+    char *on;                  /* NULL: planned with the trigger; else the ticket event that
+                                  plans it ("escalation", "resolved") */
     struct msg_template *tmpl; /* owned */
 };
 
@@ -54,6 +59,7 @@ struct milestone {
     size_t nvariables;
     struct cat_message *msgs;
     size_t nmsgs;
+    int opens_ticket;          /* a trigger of this milestone opens a complaint ticket */
 };
 
 struct catalogue {

@@ -124,6 +124,21 @@ static const struct cfg_opt opts[] = {
     {"channels.tencent.secret_key", CFG_SECRET, CFG_NULLABLE, F(tencent_secret_key), 0, 0, NULL, NULL},
     {"channels.tencent.sdk_app_id", CFG_STRING, CFG_NULLABLE, F(tencent_sdk_app_id), 0, 0, NULL, NULL},
     {"channels.tencent.region", CFG_STRING, 0, F(tencent_region), 0, 0, "ap-guangzhou", NULL},
+    {"channels.wechat.callback_token", CFG_SECRET, CFG_NULLABLE, F(wechat_callback_token), 0, 0,
+     NULL, NULL},
+    {"channels.wechat.encoding_aes_key", CFG_SECRET, CFG_NULLABLE, F(wechat_aes_key), 0, 0, NULL,
+     NULL},
+    {"surveys", CFG_PATH, 0, F(surveys_dir), 0, 0, "../templates/surveys", NULL},
+    {"tickets.score_threshold", CFG_INT, 0, F(ticket_threshold), 0, 10, "6", NULL},
+    {"tickets.report_within", CFG_DURATION, 0, F(ticket_report_ms), 60000, 30 * DAY_MS, "2h", NULL},
+    {"tickets.answer_within", CFG_DURATION, 0, F(ticket_answer_ms), 60000, 30 * DAY_MS, "48h",
+     NULL},
+    {"tickets.followup_after", CFG_DURATION, 0, F(ticket_followup_ms), 60000, 30 * DAY_MS, "2d",
+     NULL},
+    {"staff.cs_manager.name", CFG_STRING, CFG_NULLABLE, F(cs_manager_name), 0, 0, NULL, NULL},
+    {"staff.cs_manager.wecom_id", CFG_STRING, CFG_NULLABLE, F(cs_manager_wecom_id), 0, 0, NULL,
+     NULL},
+    {"staff.cs_manager.phone", CFG_STRING, CFG_NULLABLE, F(cs_manager_phone), 0, 0, NULL, NULL},
     {"callbacks.token", CFG_SECRET, CFG_NULLABLE, F(callback_token), 0, 0, NULL, NULL},
 };
 
@@ -598,6 +613,18 @@ struct config *config_load(const char *path, char *err, size_t errlen)
             goto fail;
         }
     }
+    if (c->wechat_aes_key && strlen(c->wechat_aes_key) != 43) {
+        set_err(err, errlen, path, "channels.wechat.encoding_aes_key",
+                "must be the 43-character EncodingAESKey");
+        goto fail;
+    }
+    if (c->cs_manager_phone) {
+        char norm[12];
+        if (!mobile_normalize(c->cs_manager_phone, norm)) {
+            set_err(err, errlen, path, "staff.cs_manager.phone", "not a mainland mobile number");
+            goto fail;
+        }
+    }
     if (c->wecom_enabled && c->wecom_agentid <= 0) {
         set_err(err, errlen, path, "channels.wecom.agentid",
                 "required (the application's AgentId) when WeCom is enabled");
@@ -618,6 +645,7 @@ struct config *config_load(const char *path, char *err, size_t errlen)
             {"catalogue", c->catalogue_path, 0},
             {"holidays", c->holidays_path, 0},
             {"templates", c->templates_dir, 1},
+            {"surveys", c->surveys_dir, 1},
         };
         for (size_t i = 0; i < HF_ARRAY_LEN(files); i++) {
             struct stat st;

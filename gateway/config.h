@@ -133,6 +133,19 @@ struct config {
     char *tencent_sdk_app_id;
     char *tencent_region;            /* ap-guangzhou */
 
+    char *wechat_callback_token;     /* channels.wechat.callback_token: the 令牌 of 服务器配置 (secret) */
+    char *wechat_aes_key;            /* channels.wechat.encoding_aes_key: 43 chars, secure mode (secret) */
+
+    /* surveys / tickets / staff */
+    char *surveys_dir;               /* survey definitions (templates/surveys) */
+    int ticket_threshold;            /* tickets.score_threshold: a score at or below opens a ticket */
+    int64_t ticket_report_ms;        /* tickets.report_within: internal report due (2 h) */
+    int64_t ticket_answer_ms;        /* tickets.answer_within: answer to the customer due (48 h) */
+    int64_t ticket_followup_ms;      /* tickets.followup_after: satisfaction follow-up after resolve */
+    char *cs_manager_name;           /* staff.cs_manager.*: who gets complaint alerts and escalations */
+    char *cs_manager_wecom_id;
+    char *cs_manager_phone;
+
     /* callbacks.* (provider pushes: receipts, replies) */
     char *callback_token;            /* path segment that proves a push is meant for us (secret) */
 };

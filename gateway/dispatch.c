@@ -326,8 +326,6 @@ static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
     case SEND_OK:
         record(d, &a, MSG_SENT, now);
         gw->metrics.sends_ok++;
-        if (strcmp(j->row.channel, "sms") == 0 && mobile)
-            number_limits_note(d->numbers, mobile, now);
         LOG_INFO("dispatch", "sent message=%lld milestone=%s/%s channel=%s adapter=%s to=%s "
                  "status=%ld latency_ms=%lld attempt=%d", (long long)j->row.id, j->row.milestone,
                  j->row.message, j->row.channel, j->adapter->name, masked, resp->status,
@@ -335,9 +333,9 @@ static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
         break;
     case SEND_TOKEN_INVALID:
         if (!j->token_retried) {
-            /* One refresh and one resend; the attempt does not count. */
+            /* One refresh and one resend, within the same attempt: the
+             * message's attempt count stays as claimed. */
             j->token_retried = 1;
-            a.uncount = 1;
             record(d, &a, MSG_SENDING, now);
             tokens_invalidate(gw->tokens, j->adapter, j->token);
             tokens_wait(gw->tokens, j->adapter, on_token, j);
@@ -486,6 +484,10 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         cJSON_Delete(doc);
         return;
     }
+    /* Counted when it starts, not when it succeeds: messages claimed
+     * together for one number must not all pass the same window. */
+    if (strcmp(ad->channel, "sms") == 0 && json_str(recipient, "mobile"))
+        number_limits_note(d->numbers, json_str(recipient, "mobile"), now);
     struct send_job *j = xcalloc(1, sizeof *j);
     j->d = d;
     j->row = *row;

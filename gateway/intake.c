@@ -425,6 +425,9 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         goto fail;
     }
     t->nplans = n;
+    t->survey_id = -1;
+    t->ticket_report_s = cfg->ticket_report_ms / 1000;
+    t->ticket_answer_s = cfg->ticket_answer_ms / 1000;
     /* Member order carries no meaning in JSON: an ERP that re-serializes
      * its retry must get the first answer, not a conflict. */
     sort_members(doc);
@@ -456,6 +459,8 @@ static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
     cJSON_AddNumberToObject(r, "trigger_id", (double)trigger_id);
     cJSON_AddStringToObject(r, "idempotency_key", t->idem_key);
     cJSON_AddStringToObject(r, "milestone", t->m->id);
+    if (t->ticket_id > 0)
+        cJSON_AddNumberToObject(r, "ticket_id", (double)t->ticket_id);
     cJSON *arr = cJSON_AddArrayToObject(r, "messages");
     for (int i = 0; i < t->nplans; i++) {
         const struct planned *p = &t->plans[i];
@@ -539,6 +544,29 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
             .due_at = p->due_at, .expires_at = p->expires_at,
         };
         if (store_message_insert(s, &mn, &ids[i]))
+            goto rollback;
+        if (p->cm->kind == KIND_SURVEY) {
+            /* The survey instance: what its link opens and replies join. */
+            struct survey_new sn = {
+                .message_id = ids[i], .trigger_id = trigger_id, .survey = p->cm->survey,
+                .customer_id = cr.id, .project_id = pr.id, .milestone = t->m->id,
+                .mobile = cr.mobile, .openid = cr.openid, .created_at = now,
+                .expires_at = p->expires_at,
+            };
+            if (store_survey_create(s, &sn))
+                goto rollback;
+        }
+    }
+    if (t->m->opens_ticket) {
+        const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->doc, "variables");
+        const char *reason = str_of(vars, "reason");
+        struct ticket_new tn = {
+            .trigger_id = trigger_id, .survey_id = t->survey_id, .customer_id = cr.id,
+            .project_id = pr.id, .reason = t->survey_id > 0 ? "survey" : t->m->id,
+            .detail = reason, .opened_at = now, .report_due_at = now + t->ticket_report_s,
+            .answer_due_at = now + t->ticket_answer_s,
+        };
+        if (store_ticket_open(s, &tn, &t->ticket_id))
             goto rollback;
     }
     char *resp = response_json(t, trigger_id, ids);

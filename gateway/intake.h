@@ -30,6 +30,10 @@ struct intake_trigger {
     const struct milestone *m;  /* borrowed from the catalogue in force */
     int64_t occurred_at;
     int title_defaulted;        /* customer.title was absent: do not overwrite a known one */
+    int64_t survey_id;          /* a ticket opened by a survey answer: that survey, else -1 */
+    int64_t ticket_report_s;    /* the ticket clocks from the config (opens_ticket milestones) */
+    int64_t ticket_answer_s;
+    int64_t ticket_id;          /* set by intake_store when it opened a ticket */
     struct planned plans[PLAN_MAX_MESSAGES];
     int nplans;
 };

@@ -73,21 +73,30 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
                    char *err, size_t errlen)
 {
     size_t n = 0;
+    cJSON *mgr = NULL; /* the cs manager as a recipient, built when needed */
     int64_t due_of[CATALOGUE_MAX_MESSAGES]; /* per catalogue message, -1 if not planned */
     for (size_t i = 0; i < m->nmsgs; i++) {
         due_of[i] = -1;
         const struct cat_message *cm = &m->msgs[i];
+        if (cm->on)
+            continue; /* planned by its ticket event, not by the trigger */
         const cJSON *rcpt = customer;
-        if (cm->to != RCPT_CUSTOMER) {
+        if (cm->to == RCPT_CS_MANAGER) {
+            rcpt = mgr = mgr ? mgr : plan_cs_manager(cfg);
+        } else if (cm->to != RCPT_CUSTOMER) {
             rcpt = staff ? cJSON_GetObjectItemCaseSensitive(staff, recipient_role_name(cm->to))
                          : NULL;
             if (!rcpt)
                 continue; /* the project has no such staff member: nobody to alert */
         }
+        if (!rcpt) {
+            continue; /* no cs manager configured: nobody to alert */
+        }
         const char *ch = plan_channel(cfg, cm->to, rcpt);
         if (!ch) {
             snprintf(err, errlen, "no enabled channel can reach the %s for message '%s'",
                      recipient_role_name(cm->to), cm->id);
+            cJSON_Delete(mgr);
             return -1;
         }
         int64_t base = occurred_at;
@@ -102,6 +111,7 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
         if (due < 0) {
             snprintf(err, errlen, "window '%s' never opens for message '%s'",
                      window_class_name(cm->window), cm->id);
+            cJSON_Delete(mgr);
             return -1;
         }
         HF_ASSERT(n < max);
@@ -116,5 +126,24 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
         }
         n++;
     }
+    cJSON_Delete(mgr);
     return (int)n;
+}
+
+cJSON *plan_cs_manager(const struct config *cfg)
+{
+    if (!cfg->cs_manager_name && !cfg->cs_manager_wecom_id && !cfg->cs_manager_phone)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", cfg->cs_manager_name ? cfg->cs_manager_name : "客服经理");
+    if (cfg->cs_manager_wecom_id)
+        cJSON_AddStringToObject(o, "wecom_id", cfg->cs_manager_wecom_id);
+    if (cfg->cs_manager_phone) {
+        char norm[12];
+        if (mobile_normalize(cfg->cs_manager_phone, norm)) {
+            cJSON_AddStringToObject(o, "phone", norm);
+            cJSON_AddStringToObject(o, "mobile", norm);
+        }
+    }
+    return o;
 }

@@ -36,6 +36,11 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
                    const cJSON *customer, const cJSON *staff, struct planned *out, size_t max,
                    char *err, size_t errlen);
 
+/* The customer-service manager of the config as a recipient object
+ * {"name","wecom_id","phone","mobile"}, or NULL when none is configured.
+ * Caller owns; cJSON_Delete(). */
+cJSON *plan_cs_manager(const struct config *cfg);
+
 /* The first instant >= @t inside window class @w (-1 if none). */
 int64_t plan_window_next(const struct config *cfg, const struct calendar *cal,
                          enum window_class w, int64_t t);

@@ -173,6 +173,9 @@ int store_token_put(struct store *s, const char *name, const char *token, int64_
 int64_t store_message_by_provider_id(struct store *s, const char *provider_id,
                                      const char *channel);
 
+/* 1 if message @id exists and went out on @channel. */
+int store_message_on_channel(struct store *s, int64_t id, const char *channel);
+
 struct receipt_rec {
     const char *provider;      /* "aliyun", "tencent" */
     const char *dedup_key;     /* identifies this receipt: a repeat changes nothing */
@@ -180,13 +183,99 @@ struct receipt_rec {
     int delivered;             /* 1 delivered, 0 failed */
     const char *code;          /* operator code: DELIVERED, DELIVRD, MK:0001 */
     const char *detail;        /* description, or NULL */
+    const char *ref;           /* the provider's reference (out_id, biz_id, sid), for logs */
 };
 /* Store a receipt once and settle its message (delivered / failed) if the
  * message is still "sent" or "pending". *applied = 1 when the message
  * changed. */
 int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t now, int *applied);
 
+/* ---- surveys, answers, tickets ------------------------------------------ */
+
+/* A survey instance is its survey message: one per survey message, made
+ * with the message at intake. */
+struct survey_new {
+    int64_t message_id, trigger_id;
+    const char *survey, *customer_id, *project_id, *milestone, *mobile, *openid;
+    int64_t created_at, expires_at;
+};
+int store_survey_create(struct store *s, const struct survey_new *n);
+
+struct survey_row {
+    int64_t message_id, trigger_id;
+    char survey[64], customer_id[72], project_id[72], milestone[64], mobile[16];
+    int64_t expires_at, answered_at;   /* answered_at 0 = not yet */
+    char state[16];                    /* open | answered | unanswered | expired */
+    char message_state[16];            /* the survey message's delivery state */
+    int score;                         /* -1 none */
+    char *answers;                     /* merged answers JSON {"qid":"value"} or NULL; caller frees */
+};
+/* HF_OK, HF_ERR_NOTFOUND or HF_ERR_DB. Free r->answers. */
+int store_survey_get(struct store *s, int64_t message_id, struct survey_row *r);
+/* The newest survey sent to this mobile / openid that can still be
+ * answered, or -1. */
+int64_t store_survey_open_by_mobile(struct store *s, const char *mobile, int64_t now);
+int64_t store_survey_open_by_openid(struct store *s, const char *openid, int64_t now);
+/* Set the merged answers and outcome; answered_at is kept once set. */
+int store_survey_update(struct store *s, int64_t message_id, const char *state,
+                        const char *answers, int score, int flagged, int64_t answered_at);
+
+struct answer_rec {
+    int64_t message_id;          /* the survey, or -1: a reply with no open survey */
+    const char *customer_id, *mobile;
+    const char *channel;         /* page | wechat | sms */
+    const char *raw;             /* what the person wrote / submitted */
+    const char *parsed;          /* JSON of what it means */
+    int score;                   /* -1 none */
+    int flagged;                 /* a person should read it */
+    int amendment;               /* 1: the survey already had a result */
+    const char *dedup_key;       /* provider message id (WeChat MsgId, SMS reply hash) or NULL */
+    int64_t received_at;
+};
+/* HF_OK, HF_ERR_CONFLICT (the same inbound message again: nothing stored)
+ * or HF_ERR_DB. */
+int store_answer_add(struct store *s, const struct answer_rec *a, int64_t *id);
+
+struct ticket_new {
+    int64_t trigger_id, survey_id;   /* survey_id -1 when opened by a trigger */
+    const char *customer_id, *project_id, *reason, *detail;
+    int64_t opened_at, report_due_at, answer_due_at;
+};
+int store_ticket_open(struct store *s, const struct ticket_new *t, int64_t *id);
+int store_ticket_get(struct store *s, int64_t id, int64_t *trigger_id, int64_t *survey_id,
+                     char state[16]);
+/* *changed = 0 when the ticket is not in a state that allows it. */
+int store_ticket_report(struct store *s, int64_t id, const char *note, int64_t now, int *changed);
+int store_ticket_resolve(struct store *s, int64_t id, const char *resolution, int64_t now,
+                         int *changed);
+/* Tickets past their report clock (@answer_clock 0) or answer clock (1)
+ * not escalated yet; calls @fn for each (at most 100). */
+int store_tickets_overdue(struct store *s, int64_t now, int answer_clock,
+                          void (*fn)(void *arg, int64_t id, int64_t trigger_id), void *arg);
+int store_ticket_escalated(struct store *s, int64_t id, int report, int answer);
+
+/* Opt-out (TD/退订) by mobile; WeChat (un)subscribe by openid. */
+int store_customer_opt_out(struct store *s, const char *mobile, int64_t now);
+int store_customer_wechat_subscribed(struct store *s, const char *openid, int subscribed,
+                                     int64_t now);
+
 /* ---- reading -------------------------------------------------------- */
+
+struct result_filter {
+    int64_t cursor;              /* results after this survey id (0 = from the start) */
+    int limit;
+    int64_t from, to;            /* UTC seconds, 0 = open */
+    const char *project, *customer, *milestone, *state;  /* NULL = any */
+    int score_min, score_max;    /* -1 = any */
+    int flagged_only;
+};
+/* Callback results (回访结果) as a JSON array; *next_cursor = the last id
+ * returned (-1 when none). Caller frees. */
+char *store_results_json(struct store *s, const struct result_filter *f, int64_t *next_cursor);
+/* Tickets as a JSON array with their clocks (overdue flags at @now);
+ * @state NULL = all; @id 0 = all, else that one. Caller frees. */
+char *store_tickets_json(struct store *s, const char *state, int64_t now, int64_t id);
+
 
 /* Count messages per (state, channel); calls @fn for each group. */
 int store_message_counts(struct store *s, void (*fn)(void *arg, const char *state,

@@ -119,6 +119,63 @@ static const char *const migrations[] = {
     "  detail TEXT,"
     "  received_at INTEGER NOT NULL,"
     "  UNIQUE (provider, dedup_key));",
+
+    /* 3: answers. A survey instance per survey message; every answer that
+     * arrives (page, WeChat, SMS) is kept, the first complete one is the
+     * result and later ones are amendments; complaint tickets. */
+    "ALTER TABLE customers ADD COLUMN wechat_subscribed INTEGER;"
+    "CREATE TABLE surveys ("
+    "  message_id INTEGER PRIMARY KEY REFERENCES messages(id),"
+    "  survey TEXT NOT NULL,"
+    "  trigger_id INTEGER NOT NULL REFERENCES triggers(id),"
+    "  customer_id TEXT NOT NULL,"
+    "  project_id TEXT NOT NULL,"
+    "  milestone TEXT NOT NULL,"
+    "  mobile TEXT NOT NULL,"
+    "  openid TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','answered','unanswered','expired')),"
+    "  answered_at INTEGER,"
+    "  score INTEGER,"
+    "  flagged INTEGER NOT NULL DEFAULT 0,"
+    "  answers TEXT);"
+    "CREATE INDEX surveys_mobile ON surveys(mobile, created_at);"
+    "CREATE INDEX surveys_openid ON surveys(openid, created_at) WHERE openid IS NOT NULL;"
+    "CREATE INDEX surveys_project ON surveys(project_id);"
+    "CREATE TABLE answers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER REFERENCES surveys(message_id),"
+    "  customer_id TEXT,"
+    "  mobile TEXT,"
+    "  channel TEXT NOT NULL CHECK (channel IN ('page','wechat','sms')),"
+    "  raw TEXT,"
+    "  parsed TEXT,"
+    "  score INTEGER,"
+    "  flagged INTEGER NOT NULL DEFAULT 0,"
+    "  amendment INTEGER NOT NULL DEFAULT 0,"
+    "  dedup_key TEXT UNIQUE,"
+    "  received_at INTEGER NOT NULL);"
+    "CREATE INDEX answers_message ON answers(message_id);"
+    "CREATE TABLE tickets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  trigger_id INTEGER NOT NULL REFERENCES triggers(id),"
+    "  survey_id INTEGER REFERENCES surveys(message_id),"
+    "  customer_id TEXT NOT NULL,"
+    "  project_id TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','reported','resolved')),"
+    "  opened_at INTEGER NOT NULL,"
+    "  report_due_at INTEGER NOT NULL,"
+    "  answer_due_at INTEGER NOT NULL,"
+    "  reported_at INTEGER,"
+    "  report_note TEXT,"
+    "  resolved_at INTEGER,"
+    "  resolution TEXT,"
+    "  report_escalated INTEGER NOT NULL DEFAULT 0,"
+    "  answer_escalated INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX tickets_state ON tickets(state, report_due_at);",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -158,6 +215,21 @@ enum stmt_id {
     ST_MESSAGE_BY_PROVIDER_ID,
     ST_MESSAGE_STATE,
     ST_RECEIPT_APPLY,
+    ST_SURVEY_CREATE,
+    ST_SURVEY_GET,
+    ST_SURVEY_OPEN_BY_MOBILE,
+    ST_SURVEY_OPEN_BY_OPENID,
+    ST_SURVEY_UPDATE,
+    ST_ANSWER_ADD,
+    ST_TICKET_OPEN,
+    ST_TICKET_REPORT,
+    ST_TICKET_RESOLVE,
+    ST_TICKET_OVERDUE_REPORT,
+    ST_TICKET_OVERDUE_ANSWER,
+    ST_TICKET_ESCALATED,
+    ST_TICKET_GET,
+    ST_CUSTOMER_OPT_OUT,
+    ST_CUSTOMER_SUBSCRIBED,
     ST__COUNT
 };
 
@@ -221,14 +293,67 @@ static const char *const stmt_sql[ST__COUNT] = {
         " received_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [ST_MESSAGE_BY_PROVIDER_ID] =
         "SELECT id FROM messages WHERE provider_id = ?1 AND channel = ?2 ORDER BY id DESC LIMIT 1",
-    [ST_MESSAGE_STATE] = "SELECT state FROM messages WHERE id = ?1",
-    /* A receipt settles a message the provider accepted: sent, or pending
-     * when our side never saw the answer (it must not be sent again). */
+    [ST_MESSAGE_STATE] = "SELECT state FROM messages WHERE id = ?1 AND channel = ?2",
+    /* A receipt settles a message the provider accepted: sent, sending
+     * (the receipt overtook the answer to the send), or pending when our
+     * side never saw the answer (it must not be sent again). */
     [ST_RECEIPT_APPLY] =
         "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4, updated_at = ?5"
-        " WHERE id = ?1 AND state IN ('sent', 'pending')",
+        " WHERE id = ?1 AND state IN ('sent', 'pending', 'sending')",
+    [ST_SURVEY_CREATE] =
+        "INSERT INTO surveys (message_id, survey, trigger_id, customer_id, project_id, milestone,"
+        " mobile, openid, created_at, expires_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [ST_SURVEY_GET] =
+        "SELECT s.message_id, s.survey, s.trigger_id, s.customer_id, s.project_id, s.milestone,"
+        " s.mobile, s.expires_at, s.state, s.answered_at, s.score, s.answers, m.state"
+        " FROM surveys s JOIN messages m ON m.id = s.message_id WHERE s.message_id = ?1",
+    /* The newest survey the person was actually sent and can still answer. */
+    [ST_SURVEY_OPEN_BY_MOBILE] =
+        "SELECT s.message_id FROM surveys s JOIN messages m ON m.id = s.message_id"
+        " WHERE s.mobile = ?1 AND s.expires_at > ?2 AND s.state IN ('open','answered')"
+        " AND m.state IN ('sent','delivered') ORDER BY m.sent_at DESC, s.message_id DESC LIMIT 1",
+    [ST_SURVEY_OPEN_BY_OPENID] =
+        "SELECT s.message_id FROM surveys s JOIN messages m ON m.id = s.message_id"
+        " WHERE s.openid = ?1 AND s.expires_at > ?2 AND s.state IN ('open','answered')"
+        " AND m.state IN ('sent','delivered') ORDER BY m.sent_at DESC, s.message_id DESC LIMIT 1",
+    [ST_SURVEY_UPDATE] =
+        "UPDATE surveys SET state = ?2, answers = ?3, score = ?4, flagged = MAX(flagged, ?5),"
+        " answered_at = COALESCE(answered_at, ?6) WHERE message_id = ?1",
+    [ST_ANSWER_ADD] =
+        "INSERT INTO answers (message_id, customer_id, mobile, channel, raw, parsed, score,"
+        " flagged, amendment, dedup_key, received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [ST_TICKET_OPEN] =
+        "INSERT INTO tickets (trigger_id, survey_id, customer_id, project_id, reason, detail,"
+        " opened_at, report_due_at, answer_due_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [ST_TICKET_REPORT] =
+        "UPDATE tickets SET state = 'reported', reported_at = ?2, report_note = ?3"
+        " WHERE id = ?1 AND state = 'open'",
+    [ST_TICKET_RESOLVE] =
+        "UPDATE tickets SET state = 'resolved', resolved_at = ?2, resolution = ?3,"
+        " reported_at = COALESCE(reported_at, ?2) WHERE id = ?1 AND state != 'resolved'",
+    [ST_TICKET_OVERDUE_REPORT] =
+        "SELECT id, trigger_id FROM tickets WHERE state = 'open' AND report_escalated = 0"
+        " AND report_due_at <= ?1 ORDER BY id LIMIT 100",
+    [ST_TICKET_OVERDUE_ANSWER] =
+        "SELECT id, trigger_id FROM tickets WHERE state != 'resolved' AND answer_escalated = 0"
+        " AND answer_due_at <= ?1 ORDER BY id LIMIT 100",
+    [ST_TICKET_ESCALATED] =
+        "UPDATE tickets SET report_escalated = MAX(report_escalated, ?2),"
+        " answer_escalated = MAX(answer_escalated, ?3) WHERE id = ?1",
+    [ST_TICKET_GET] = "SELECT id, trigger_id, survey_id, state FROM tickets WHERE id = ?1",
+    [ST_CUSTOMER_OPT_OUT] = "UPDATE customers SET opted_out = 1, updated_at = ?2 WHERE mobile = ?1",
+    [ST_CUSTOMER_SUBSCRIBED] =
+        "UPDATE customers SET wechat_subscribed = ?2, updated_at = ?3 WHERE wechat_openid = ?1",
     [ST_MESSAGE_FINISH] =
-        "UPDATE messages SET state = ?2, next_attempt_at = ?3, last_code = ?4, last_error = ?5,"
+        /* A delivery receipt may overtake the provider's answer to the send:
+         * "sent" never overwrites the state a receipt already set. */
+        "UPDATE messages SET"
+        " state = CASE WHEN ?2 = 'sent' AND state IN ('delivered','failed') THEN state ELSE ?2 END,"
+        " next_attempt_at = ?3,"
+        " last_code = CASE WHEN ?2 = 'sent' AND state IN ('delivered','failed') THEN last_code"
+        "   ELSE ?4 END,"
+        " last_error = CASE WHEN ?2 = 'sent' AND state IN ('delivered','failed') THEN last_error"
+        "   ELSE ?5 END,"
         " provider_id = COALESCE(?6, provider_id), updated_at = ?7,"
         " sent_at = CASE WHEN ?2 = 'sent' THEN ?7 ELSE sent_at END WHERE id = ?1",
     [ST_MESSAGE_RESCHEDULE] =
@@ -786,4 +911,398 @@ int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t no
     if (rc == HF_OK)
         *applied = sqlite3_changes(s->db) > 0;
     return rc;
+}
+
+/* ---- surveys, answers, tickets ---------------------------------------------- */
+
+int store_survey_create(struct store *s, const struct survey_new *n)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEY_CREATE);
+    sqlite3_bind_int64(q, 1, n->message_id);
+    bind_text(q, 2, n->survey);
+    sqlite3_bind_int64(q, 3, n->trigger_id);
+    bind_text(q, 4, n->customer_id);
+    bind_text(q, 5, n->project_id);
+    bind_text(q, 6, n->milestone);
+    bind_text(q, 7, n->mobile);
+    bind_text(q, 8, n->openid);
+    sqlite3_bind_int64(q, 9, n->created_at);
+    sqlite3_bind_int64(q, 10, n->expires_at);
+    return exec_stmt(s, q);
+}
+
+int store_survey_get(struct store *s, int64_t message_id, struct survey_row *r)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEY_GET);
+    sqlite3_bind_int64(q, 1, message_id);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    memset(r, 0, sizeof *r);
+    if (rc == SQLITE_ROW) {
+        r->message_id = sqlite3_column_int64(q, 0);
+        col_copy(q, 1, r->survey, sizeof r->survey);
+        r->trigger_id = sqlite3_column_int64(q, 2);
+        col_copy(q, 3, r->customer_id, sizeof r->customer_id);
+        col_copy(q, 4, r->project_id, sizeof r->project_id);
+        col_copy(q, 5, r->milestone, sizeof r->milestone);
+        col_copy(q, 6, r->mobile, sizeof r->mobile);
+        r->expires_at = sqlite3_column_int64(q, 7);
+        col_copy(q, 8, r->state, sizeof r->state);
+        r->answered_at = sqlite3_column_type(q, 9) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 9);
+        r->score = sqlite3_column_type(q, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 10);
+        const char *a = (const char *)sqlite3_column_text(q, 11);
+        r->answers = a ? xstrdup(a) : NULL;
+        col_copy(q, 12, r->message_state, sizeof r->message_state);
+        ret = HF_OK;
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+static int64_t find_open(struct store *s, enum stmt_id id, const char *key, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, id);
+    bind_text(q, 1, key);
+    sqlite3_bind_int64(q, 2, now);
+    int64_t found = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return found;
+}
+
+int64_t store_survey_open_by_mobile(struct store *s, const char *mobile, int64_t now)
+{
+    return find_open(s, ST_SURVEY_OPEN_BY_MOBILE, mobile, now);
+}
+
+int64_t store_survey_open_by_openid(struct store *s, const char *openid, int64_t now)
+{
+    return find_open(s, ST_SURVEY_OPEN_BY_OPENID, openid, now);
+}
+
+int store_survey_update(struct store *s, int64_t message_id, const char *state,
+                        const char *answers, int score, int flagged, int64_t answered_at)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEY_UPDATE);
+    sqlite3_bind_int64(q, 1, message_id);
+    bind_text(q, 2, state);
+    bind_text(q, 3, answers);
+    if (score >= 0)
+        sqlite3_bind_int(q, 4, score);
+    else
+        sqlite3_bind_null(q, 4);
+    sqlite3_bind_int(q, 5, flagged);
+    if (answered_at > 0)
+        sqlite3_bind_int64(q, 6, answered_at);
+    else
+        sqlite3_bind_null(q, 6);
+    return exec_stmt(s, q);
+}
+
+int store_answer_add(struct store *s, const struct answer_rec *a, int64_t *id)
+{
+    sqlite3_stmt *q = stmt(s, ST_ANSWER_ADD);
+    if (a->message_id > 0)
+        sqlite3_bind_int64(q, 1, a->message_id);
+    else
+        sqlite3_bind_null(q, 1);
+    bind_text(q, 2, a->customer_id);
+    bind_text(q, 3, a->mobile);
+    bind_text(q, 4, a->channel);
+    bind_text(q, 5, a->raw);
+    bind_text(q, 6, a->parsed);
+    if (a->score >= 0)
+        sqlite3_bind_int(q, 7, a->score);
+    else
+        sqlite3_bind_null(q, 7);
+    sqlite3_bind_int(q, 8, a->flagged);
+    sqlite3_bind_int(q, 9, a->amendment);
+    bind_text(q, 10, a->dedup_key);
+    sqlite3_bind_int64(q, 11, a->received_at);
+    int rc = sqlite3_step(q);
+    int ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc == SQLITE_DONE) {
+        if (id)
+            *id = sqlite3_last_insert_rowid(s->db);
+        return HF_OK;
+    }
+    if (ext == SQLITE_CONSTRAINT_UNIQUE)
+        return HF_ERR_CONFLICT; /* the same inbound message again */
+    LOG_ERR("store", "answer insert failed: %s", sqlite3_errmsg(s->db));
+    return HF_ERR_DB;
+}
+
+int store_ticket_open(struct store *s, const struct ticket_new *t, int64_t *id)
+{
+    sqlite3_stmt *q = stmt(s, ST_TICKET_OPEN);
+    sqlite3_bind_int64(q, 1, t->trigger_id);
+    if (t->survey_id > 0)
+        sqlite3_bind_int64(q, 2, t->survey_id);
+    else
+        sqlite3_bind_null(q, 2);
+    bind_text(q, 3, t->customer_id);
+    bind_text(q, 4, t->project_id);
+    bind_text(q, 5, t->reason);
+    bind_text(q, 6, t->detail);
+    sqlite3_bind_int64(q, 7, t->opened_at);
+    sqlite3_bind_int64(q, 8, t->report_due_at);
+    sqlite3_bind_int64(q, 9, t->answer_due_at);
+    int rc = exec_stmt(s, q);
+    if (rc == HF_OK && id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int store_ticket_get(struct store *s, int64_t id, int64_t *trigger_id, int64_t *survey_id,
+                     char state[16])
+{
+    sqlite3_stmt *q = stmt(s, ST_TICKET_GET);
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        *trigger_id = sqlite3_column_int64(q, 1);
+        *survey_id = sqlite3_column_type(q, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 2);
+        col_copy(q, 3, state, 16);
+        ret = HF_OK;
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+static int ticket_change(struct store *s, enum stmt_id id, int64_t ticket, const char *note,
+                         int64_t now, int *changed)
+{
+    sqlite3_stmt *q = stmt(s, id);
+    sqlite3_bind_int64(q, 1, ticket);
+    sqlite3_bind_int64(q, 2, now);
+    bind_text(q, 3, note);
+    int rc = exec_stmt(s, q);
+    *changed = rc == HF_OK && sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+int store_ticket_report(struct store *s, int64_t id, const char *note, int64_t now, int *changed)
+{
+    return ticket_change(s, ST_TICKET_REPORT, id, note, now, changed);
+}
+
+int store_ticket_resolve(struct store *s, int64_t id, const char *resolution, int64_t now,
+                         int *changed)
+{
+    return ticket_change(s, ST_TICKET_RESOLVE, id, resolution, now, changed);
+}
+
+int store_tickets_overdue(struct store *s, int64_t now, int answer_clock,
+                          void (*fn)(void *arg, int64_t id, int64_t trigger_id), void *arg)
+{
+    sqlite3_stmt *q = stmt(s, answer_clock ? ST_TICKET_OVERDUE_ANSWER : ST_TICKET_OVERDUE_REPORT);
+    sqlite3_bind_int64(q, 1, now);
+    /* Collect first: the callback writes to the store. */
+    int64_t ids[100][2];
+    int n = 0, rc;
+    while (n < 100 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ids[n][0] = sqlite3_column_int64(q, 0);
+        ids[n][1] = sqlite3_column_int64(q, 1);
+        n++;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    for (int i = 0; i < n; i++)
+        fn(arg, ids[i][0], ids[i][1]);
+    return n;
+}
+
+int store_ticket_escalated(struct store *s, int64_t id, int report, int answer)
+{
+    sqlite3_stmt *q = stmt(s, ST_TICKET_ESCALATED);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int(q, 2, report);
+    sqlite3_bind_int(q, 3, answer);
+    return exec_stmt(s, q);
+}
+
+int store_customer_opt_out(struct store *s, const char *mobile, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_OPT_OUT);
+    bind_text(q, 1, mobile);
+    sqlite3_bind_int64(q, 2, now);
+    return exec_stmt(s, q);
+}
+
+int store_customer_wechat_subscribed(struct store *s, const char *openid, int subscribed,
+                                     int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_SUBSCRIBED);
+    bind_text(q, 1, openid);
+    sqlite3_bind_int(q, 2, subscribed);
+    sqlite3_bind_int64(q, 3, now);
+    return exec_stmt(s, q);
+}
+
+/* ---- reading: results and tickets as JSON ----------------------------------- */
+
+/* Run @sql with text binds and return the rows as a JSON array of objects
+ * (column names as keys; *_at columns as local ISO times). Not cached:
+ * the filters change the statement. Caller frees. */
+static char *query_json(struct store *s, const char *sql, const char *const *binds, int nbinds,
+                        int64_t *last_id)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        LOG_ERR("store", "query failed: %s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    for (int i = 0; i < nbinds; i++)
+        sqlite3_bind_text(q, i + 1, binds[i], -1, SQLITE_STATIC);
+    cJSON *arr = cJSON_CreateArray();
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        int nc = sqlite3_column_count(q);
+        for (int c = 0; c < nc; c++) {
+            const char *name = sqlite3_column_name(q, c);
+            int t = sqlite3_column_type(q, c);
+            if (t == SQLITE_NULL) {
+                cJSON_AddNullToObject(o, name);
+            } else if (t == SQLITE_INTEGER && strstr(name, "_at")) {
+                char iso[32];
+                iso8601_format_local(sqlite3_column_int64(q, c), iso);
+                cJSON_AddStringToObject(o, name, iso);
+            } else if (t == SQLITE_INTEGER) {
+                cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(q, c));
+            } else if (strcmp(name, "answers") == 0 || strcmp(name, "parsed") == 0 ||
+                       strcmp(name, "history") == 0) {
+                cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, c));
+                if (j)
+                    cJSON_AddItemToObject(o, name, j);
+                else
+                    cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, c));
+            } else {
+                cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, c));
+            }
+        }
+        if (last_id)
+            *last_id = sqlite3_column_int64(q, 0);
+        cJSON_AddItemToArray(arr, o);
+    }
+    sqlite3_finalize(q);
+    char *out = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    return out;
+}
+
+char *store_results_json(struct store *s, const struct result_filter *f, int64_t *next_cursor)
+{
+    struct buf sql;
+    buf_init(&sql);
+    const char *binds[16];
+    int nb = 0;
+    char cursor[24], limit[16];
+    buf_puts(&sql,
+             "SELECT s.message_id AS id, s.survey, s.milestone, s.project_id, s.customer_id,"
+             " c.name AS customer_name, s.state, s.score, s.flagged, s.answers,"
+             " m.channel, m.state AS message_state, m.sent_at, s.answered_at, s.expires_at,"
+             " (SELECT json_group_array(json_object('channel', a.channel, 'raw', a.raw,"
+             "   'parsed', json(a.parsed), 'score', a.score, 'flagged', a.flagged,"
+             "   'amendment', a.amendment, 'received_at', a.received_at))"
+             "  FROM (SELECT * FROM answers WHERE message_id = s.message_id ORDER BY id) a)"
+             "  AS history,"
+             " (SELECT json_object('pm', (SELECT name FROM project_staff WHERE project_id ="
+             "   s.project_id AND role = 'pm'), 'designer', (SELECT name FROM project_staff WHERE"
+             "   project_id = s.project_id AND role = 'designer'), 'foreman', (SELECT name FROM"
+             "   project_staff WHERE project_id = s.project_id AND role = 'foreman'),"
+             "   'supervisor', (SELECT name FROM project_staff WHERE project_id = s.project_id"
+             "   AND role = 'supervisor'))) AS staff"
+             " FROM surveys s JOIN messages m ON m.id = s.message_id"
+             " LEFT JOIN customers c ON c.id = s.customer_id WHERE 1");
+    snprintf(cursor, sizeof cursor, "%lld", (long long)f->cursor);
+    buf_puts(&sql, " AND s.message_id > CAST(?1 AS INTEGER)");
+    binds[nb++] = cursor;
+    char from[24], to[24];
+    if (f->from > 0) {
+        snprintf(from, sizeof from, "%lld", (long long)f->from);
+        buf_printf(&sql, " AND COALESCE(s.answered_at, s.created_at) >= CAST(?%d AS INTEGER)", nb + 1);
+        binds[nb++] = from;
+    }
+    if (f->to > 0) {
+        snprintf(to, sizeof to, "%lld", (long long)f->to);
+        buf_printf(&sql, " AND COALESCE(s.answered_at, s.created_at) < CAST(?%d AS INTEGER)", nb + 1);
+        binds[nb++] = to;
+    }
+    if (f->project) {
+        buf_printf(&sql, " AND s.project_id = ?%d", nb + 1);
+        binds[nb++] = f->project;
+    }
+    if (f->customer) {
+        buf_printf(&sql, " AND s.customer_id = ?%d", nb + 1);
+        binds[nb++] = f->customer;
+    }
+    if (f->milestone) {
+        buf_printf(&sql, " AND s.milestone = ?%d", nb + 1);
+        binds[nb++] = f->milestone;
+    }
+    if (f->state) {
+        buf_printf(&sql, " AND s.state = ?%d", nb + 1);
+        binds[nb++] = f->state;
+    }
+    if (f->flagged_only)
+        buf_puts(&sql, " AND s.flagged = 1");
+    char smin[16], smax[16];
+    if (f->score_min >= 0) {
+        snprintf(smin, sizeof smin, "%d", f->score_min);
+        buf_printf(&sql, " AND s.score >= CAST(?%d AS INTEGER)", nb + 1);
+        binds[nb++] = smin;
+    }
+    if (f->score_max >= 0) {
+        snprintf(smax, sizeof smax, "%d", f->score_max);
+        buf_printf(&sql, " AND s.score <= CAST(?%d AS INTEGER)", nb + 1);
+        binds[nb++] = smax;
+    }
+    snprintf(limit, sizeof limit, "%d", f->limit);
+    buf_printf(&sql, " ORDER BY s.message_id LIMIT CAST(?%d AS INTEGER)", nb + 1);
+    binds[nb++] = limit;
+    int64_t last = -1;
+    char *out = query_json(s, sql.data, binds, nb, &last);
+    buf_cleanup(&sql);
+    *next_cursor = last;
+    return out;
+}
+
+char *store_tickets_json(struct store *s, const char *state, int64_t now, int64_t id)
+{
+    char nowbuf[24], idbuf[24];
+    snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+    const char *binds[3] = {nowbuf, state ? state : "", idbuf};
+    return query_json(
+        s,
+        "SELECT t.id, t.reason, t.detail, t.state, t.project_id, t.customer_id,"
+        " c.name AS customer_name, t.survey_id, t.opened_at, t.report_due_at, t.answer_due_at,"
+        " t.reported_at, t.report_note, t.resolved_at, t.resolution,"
+        " CASE WHEN t.state = 'open' AND t.report_due_at <= CAST(?1 AS INTEGER) THEN 1 ELSE 0 END"
+        "  AS report_overdue,"
+        " CASE WHEN t.state != 'resolved' AND t.answer_due_at <= CAST(?1 AS INTEGER) THEN 1"
+        "  ELSE 0 END AS answer_overdue,"
+        " t.report_escalated, t.answer_escalated"
+        " FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id"
+        " WHERE (?2 = '' OR t.state = ?2) AND (CAST(?3 AS INTEGER) = 0 OR t.id = CAST(?3 AS INTEGER))"
+        " ORDER BY CASE t.state WHEN 'resolved' THEN 1 ELSE 0 END, t.answer_due_at, t.id LIMIT 500",
+        binds, 3, NULL);
+}
+
+int store_message_on_channel(struct store *s, int64_t id, const char *channel)
+{
+    sqlite3_stmt *q = stmt(s, ST_MESSAGE_STATE);
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, channel);
+    int found = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return found;
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   gcc make pkg-config
   libev-dev libcurl4-openssl-dev libssl-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev
-  libcmocka-dev
+  libcmocka-dev libexpat1-dev
   tzdata ca-certificates curl python3
 )
 

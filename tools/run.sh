@@ -76,6 +76,7 @@ c["store"]["path"] = f"{run}/huifang.db"
 c["catalogue"] = f"{top}/config/milestones.json"
 c["holidays"] = f"{top}/config/holidays-cn.json"
 c["templates"] = f"{top}/templates"
+c["surveys"] = f"{top}/templates/surveys"
 base = f"http://127.0.0.1:{mock}"
 c["channels"]["webhook"]["url"] = f"{base}/webhook"
 c["channels"]["webhook"]["enabled"] = False

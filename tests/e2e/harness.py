@@ -330,6 +330,7 @@ class Daemon:
             "catalogue": CATALOGUE,
             "holidays": HOLIDAYS,
             "templates": TEMPLATES,
+            "surveys": os.path.join(TEMPLATES, "surveys"),
             "api_tokens": [
                 {"name": "erp", "roles": ["trigger"], "sha256": sha256_hex(TRIGGER_TOKEN)},
                 {"name": "cs", "roles": ["cs"], "sha256": sha256_hex(CS_TOKEN)},

@@ -9,6 +9,7 @@
  *   <tmp>/config/milestones.json     catalogue (default "milestones.json")
  *   <tmp>/config/holidays-cn.json    holidays (default "holidays-cn.json")
  *   <tmp>/templates/                 templates (default "../templates")
+ *   <tmp>/templates/surveys/         survey definitions (default "../templates/surveys")
  *
  * Errors must read "<file>: <key>: <reason>".
  */
@@ -71,6 +72,9 @@ static int group_setup(void **state)
     if (mkdir(cfgdir, 0700) != 0)
         return -1;
     snprintf(p, sizeof p, "%s/templates", root);
+    if (mkdir(p, 0700) != 0)
+        return -1;
+    snprintf(p, sizeof p, "%s/templates/surveys", root);
     if (mkdir(p, 0700) != 0)
         return -1;
     snprintf(p, sizeof p, "%s/milestones.json", cfgdir);

@@ -23,7 +23,7 @@ cat > "$DIR/huifang.json" <<JSON
  "store": {"path": "$DIR/bench.db", "synchronous": "$SYNC"},
  "company": {"name": "安居装饰", "phone": "400-800-1234"},
  "catalogue": "$TOP/config/milestones.json", "holidays": "$TOP/config/holidays-cn.json",
- "templates": "$TOP/templates",
+ "templates": "$TOP/templates", "surveys": "$TOP/templates/surveys",
  "api_tokens": [{"name": "bench", "roles": ["trigger"], "sha256": "$HASH"}],
  "survey": {"secret": "bench-survey-secret"},
  "channels": {"webhook": {"enabled": true, "url": "http://127.0.0.1:$(cat "$DIR/mock.port")/webhook"}}}
