@@ -41,7 +41,10 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/catalogue.c gateway/plan.c gateway/store_sqlite.c gateway/metrics.c \
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
-             gateway/api.c gateway/api_triggers.c gateway/api_callbacks.c gateway/gateway.c
+             gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
+             gateway/answers.c gateway/tickets.c gateway/api.c gateway/api_triggers.c \
+             gateway/api_callbacks.c gateway/api_surveys.c gateway/api_results.c gateway/api_wechat.c \
+             gateway/gateway.c
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
                 adapters/sign_tc3.c
@@ -55,7 +58,7 @@ MOCK := $(BUILD)/mock_provider
 
 # ---- unit tests: each binary links its module and what it needs --------
 UNIT_TESTS := test_util test_calendar test_windows test_template test_config \
-              test_catalogue test_plan test_store test_intake test_webhook test_ratelimit test_aliyun test_tencent test_wechat test_wecom
+              test_catalogue test_plan test_store test_intake test_webhook test_ratelimit test_aliyun test_tencent test_wechat test_wecom test_wechat_msg test_survey_page
 test_util_OBJS := gateway/util.c gateway/log.c
 test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
 test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c

@@ -200,5 +200,13 @@ const struct http_route api_routes[] = {
     {"POST", "/v1/triggers", 0, 1, api_post_trigger, trigger_refused},
     {"GET", "/v1/messages/", 1, 0, get_message, NULL},
     {"POST", "/callbacks/", 1, 0, api_post_callback, NULL},
+    {"GET", "/s/", 1, 0, api_get_survey, NULL},
+    {"POST", "/s/", 1, 0, api_post_survey, NULL},
+    {"GET", "/v1/results", 0, 0, api_get_results, NULL},
+    {"GET", "/v1/tickets", 0, 0, api_get_tickets, NULL},
+    {"GET", "/v1/tickets/", 1, 0, api_get_ticket, NULL},
+    {"POST", "/v1/tickets/", 1, 1, api_post_ticket, NULL},
+    {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL},
+    {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

@@ -5,7 +5,11 @@
  *   GET  /metrics               Prometheus text (no token; bind to loopback)
  *   POST /v1/triggers           a milestone happened (trigger role)
  *   GET  /v1/messages/<id>      one message's state (cs or admin role)
- *   POST /callbacks/<token>/... provider pushes: SMS receipts (api_callbacks.c)
+ *   POST /callbacks/<token>/... provider pushes: SMS receipts and replies (api_callbacks.c)
+ *   GET/POST /s/<token>         the survey page (api_surveys.c)
+ *   GET  /v1/results            callback results (cs/admin, api_results.c)
+ *   GET  /v1/tickets[/<id>], POST /v1/tickets/<id>/report|resolve (cs/admin)
+ *   GET/POST /wechat/callback   WeChat server callback (api_wechat.c)
  */
 #ifndef HF_API_H
 #define HF_API_H
@@ -36,6 +40,25 @@ void api_triggers_commit(struct gateway *gw);
 /* POST /callbacks/<token>/<provider>/<kind> (api_callbacks.c). */
 enum http_result api_post_callback(struct gateway *gw, struct http_request *req,
                                    struct http_response *resp);
+/* Survey page (api_surveys.c). */
+enum http_result api_get_survey(struct gateway *gw, struct http_request *req,
+                                struct http_response *resp);
+enum http_result api_post_survey(struct gateway *gw, struct http_request *req,
+                                 struct http_response *resp);
+/* Results and tickets (api_results.c). */
+enum http_result api_get_results(struct gateway *gw, struct http_request *req,
+                                 struct http_response *resp);
+enum http_result api_get_tickets(struct gateway *gw, struct http_request *req,
+                                 struct http_response *resp);
+enum http_result api_get_ticket(struct gateway *gw, struct http_request *req,
+                                struct http_response *resp);
+enum http_result api_post_ticket(struct gateway *gw, struct http_request *req,
+                                 struct http_response *resp);
+/* WeChat callback server (api_wechat.c): URL check and messages/events. */
+enum http_result api_wechat_get(struct gateway *gw, struct http_request *req,
+                                struct http_response *resp);
+enum http_result api_wechat_post(struct gateway *gw, struct http_request *req,
+                                 struct http_response *resp);
 /* Number of triggers waiting for the group commit. */
 size_t api_triggers_pending(const struct gateway *gw);
 void api_triggers_free(struct gateway *gw);

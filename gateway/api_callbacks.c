@@ -4,6 +4,13 @@
  *   POST /callbacks/<callbacks.token>/aliyun/report   Aliyun SmsReport (JSON array)
  *   POST /callbacks/<callbacks.token>/tencent/status  Tencent status callback (JSON array)
  *
+ *   POST /callbacks/<callbacks.token>/aliyun/reply    Aliyun SmsUp (JSON array)
+ *   POST /callbacks/<callbacks.token>/tencent/reply   Tencent reply callback (JSON object)
+ *
+ * Replies are answers (answers.c): joined to the sender's newest open
+ * survey by mobile number, or kept for customer service when there is
+ * none; TD/退订 opts the number out.
+ *
  * Neither provider signs its pushes (PROTOCOLS C8, D5), so the URL itself
  * carries a secret path segment; a wrong or missing one is answered 404
  * like any unknown path. Each receipt is joined to its message (Aliyun by
@@ -13,6 +20,7 @@
  * message is logged and still answered as accepted, so the provider stops
  * repeating it. Every push is committed before it is answered.
  */
+#include "answers.h"
 #include "api.h"
 #include "gateway.h"
 #include "http_error.h"
@@ -171,6 +179,55 @@ static enum http_result receipts(struct gateway *gw, enum provider p, struct htt
     return HTTP_DONE;
 }
 
+/* One SMS reply; 0, or -1 when it could not be stored (answer non-zero so
+ * the provider pushes it again). */
+static int one_reply(struct gateway *gw, const cJSON *el, const char *mobile_key,
+                     const char *text_key)
+{
+    const char *mobile = str(el, mobile_key), *text = str(el, text_key);
+    char norm[12];
+    if (!mobile || !text || !mobile_normalize(mobile, norm)) {
+        LOG_WARN("replies", "skipped a reply without a mainland mobile number or text");
+        return 0;
+    }
+    char *canon = cJSON_PrintUnformatted(el);
+    char key[72] = "sms:";
+    sha256_hex(canon, strlen(canon), key + 4);
+    free(canon);
+    struct reply parsed;
+    int64_t sid;
+    enum answer_outcome out = answers_from_reply(gw, "sms", norm, NULL, text, key, &parsed, &sid);
+    char masked[24];
+    LOG_INFO("replies", "sms reply from=%s kind=%s survey=%lld outcome=%d",
+             log_mask_phone(norm, masked), reply_kind_name(parsed.kind), (long long)sid, out);
+    return out == ANSWER_ERROR ? -1 : 0;
+}
+
+static enum http_result replies(struct gateway *gw, enum provider p, struct http_request *req,
+                                struct http_response *resp)
+{
+    cJSON *doc = cJSON_ParseWithLength(req->body.data, req->body.len);
+    int ok = 1;
+    if (p == PROV_ALIYUN && cJSON_IsArray(doc)) {
+        const cJSON *el;
+        cJSON_ArrayForEach(el, doc)
+            if (cJSON_IsObject(el) && one_reply(gw, el, "phone_number", "content") != 0)
+                ok = 0;
+    } else if (p == PROV_TENCENT && cJSON_IsObject(doc)) {
+        ok = one_reply(gw, doc, "mobile", "text") == 0;
+    } else {
+        cJSON_Delete(doc);
+        answer(resp, p, 0, p == PROV_ALIYUN ? "body must be a JSON array of replies"
+                                            : "body must be a JSON object");
+        return HTTP_DONE;
+    }
+    cJSON_Delete(doc);
+    answer(resp, p, ok, "temporarily unavailable");
+    if (!ok)
+        resp->status = 503;
+    return HTTP_DONE;
+}
+
 enum http_result api_post_callback(struct gateway *gw, struct http_request *req,
                                    struct http_response *resp)
 {
@@ -188,6 +245,10 @@ enum http_result api_post_callback(struct gateway *gw, struct http_request *req,
         return receipts(gw, PROV_ALIYUN, req, resp);
     if (strcmp(slash, "/tencent/status") == 0)
         return receipts(gw, PROV_TENCENT, req, resp);
+    if (strcmp(slash, "/aliyun/reply") == 0)
+        return replies(gw, PROV_ALIYUN, req, resp);
+    if (strcmp(slash, "/tencent/reply") == 0)
+        return replies(gw, PROV_TENCENT, req, resp);
     resp->status = 404;
     resp->body = api_error_body("not_found", NULL, "no such endpoint");
     return HTTP_DONE;

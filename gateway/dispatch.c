@@ -69,6 +69,9 @@ struct render_ctx {
     const cJSON *doc;        /* the trigger body */
     const char *link;        /* or NULL */
     char token[SURVEY_TOKEN_MAX]; /* the signed survey token, "" if none */
+    char ticket_id[24];      /* the complaint ticket of this trigger, "" if none */
+    char report_due[32];     /* "11月24日 17:05" */
+    char answer_due[32];
     char occurred_date[32];  /* "11月24日" */
     char occurred_time[8];   /* "10:30" */
     char expires[32];        /* "12月1日" */
@@ -104,6 +107,9 @@ static const char *lookup_var(void *arg, const char *name)
     if (strcmp(name, "occurred.time") == 0) return c->occurred_time;
     if (strcmp(name, "survey.link") == 0) return c->link;
     if (strcmp(name, "survey.token") == 0) return c->token;
+    if (strcmp(name, "ticket.id") == 0) return c->ticket_id;
+    if (strcmp(name, "ticket.report_due") == 0) return c->report_due;
+    if (strcmp(name, "ticket.answer_due") == 0) return c->answer_due;
     if (strcmp(name, "survey.expires") == 0) return c->expires;
     if (strncmp(name, "vars.", 5) == 0)
         return json_str(cJSON_GetObjectItemCaseSensitive(c->doc, "variables"), name + 5);
@@ -118,9 +124,25 @@ static void month_day(int64_t t, char *out, size_t n)
     snprintf(out, n, "%d月%d日", tm.tm_mon + 1, tm.tm_mday);
 }
 
-/* The recipient object adapters get. Caller owns. */
-static cJSON *recipient_json(const cJSON *doc, const char *role)
+/* "11月24日 17:05" */
+static void month_day_time(int64_t t, char *out, size_t n)
 {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    snprintf(out, n, "%d月%d日 %02d:%02d", tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+/* The recipient object adapters get. Caller owns. */
+static cJSON *recipient_json(const struct config *cfg, const cJSON *doc, const char *role)
+{
+    if (strcmp(role, "cs_manager") == 0) {
+        cJSON *mgr = plan_cs_manager(cfg);
+        if (!mgr)
+            mgr = cJSON_CreateObject();
+        cJSON_AddStringToObject(mgr, "role", role);
+        return mgr;
+    }
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "role", role);
     if (strcmp(role, "customer") == 0) {
@@ -471,7 +493,17 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         finish_simple(d, row, MSG_FAILED, "store", "trigger body unreadable");
         return;
     }
-    cJSON *recipient = recipient_json(doc, row->recipient);
+    if (strcmp(row->kind, "survey") == 0 && strcmp(row->recipient, "customer") == 0) {
+        const cJSON *cu = cJSON_GetObjectItemCaseSensitive(doc, "customer");
+        const char *cid = json_str(cu, "id");
+        if (cid && store_customer_opted_out(gw->store, cid)) {
+            cJSON_Delete(doc);
+            finish_simple(d, row, MSG_CANCELLED, "opted_out",
+                          "the customer unsubscribed (TD/退订) from follow-up surveys");
+            return;
+        }
+    }
+    cJSON *recipient = recipient_json(gw->cfg, doc, row->recipient);
     int64_t later = limited_until(d, ad, json_str(recipient, "mobile"), now);
     if (later > 0) {
         int64_t next = next_try(d, row, later);
@@ -505,6 +537,14 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         localtime_r(&tt, &tm);
         snprintf(rc.occurred_time, sizeof rc.occurred_time, "%02d:%02d", tm.tm_hour % 24,
                  tm.tm_min % 60);
+    }
+    if (m->opens_ticket) {
+        int64_t tid, rdue, adue;
+        if (store_ticket_by_trigger(gw->store, row->trigger_id, &tid, &rdue, &adue) == HF_OK) {
+            snprintf(rc.ticket_id, sizeof rc.ticket_id, "%lld", (long long)tid);
+            month_day_time(rdue, rc.report_due, sizeof rc.report_due);
+            month_day_time(adue, rc.answer_due, sizeof rc.answer_due);
+        }
     }
     if (cm->kind == KIND_SURVEY) {
         survey_token_make(gw->cfg->survey_secret, row->id, row->expires_at, rc.token);

@@ -20,6 +20,8 @@
 #include "http_server.h"
 #include "log.h"
 #include "outbound.h"
+#include "survey_def.h"
+#include "tickets.h"
 #include "tokens.h"
 #include "windows.h"
 
@@ -80,19 +82,47 @@ static void check_calendar(struct gateway *gw, int log_always)
                  days, calendar_last_year(gw->cal), gw->cfg->holidays_path);
 }
 
+int gateway_load_data(const struct config *cfg, struct catalogue **cat, struct calendar **cal,
+                      struct survey_set **surveys, char *err, size_t errlen)
+{
+    *cat = NULL;
+    *surveys = NULL;
+    *cal = calendar_load(cfg->holidays_path, err, errlen);
+    if (!*cal)
+        return -1;
+    *surveys = survey_set_load(cfg->surveys_dir, err, errlen);
+    if (*surveys)
+        *cat = catalogue_load(cfg->catalogue_path, cfg->templates_dir, err, errlen);
+    /* Every survey message must name a survey definition that exists. */
+    for (size_t i = 0; *cat && i < (*cat)->n; i++) {
+        const struct milestone *m = &(*cat)->ms[i];
+        for (size_t k = 0; k < m->nmsgs; k++) {
+            const char *sv = m->msgs[k].survey;
+            if (sv && !survey_set_find(*surveys, sv)) {
+                snprintf(err, errlen, "%s: milestones.%s.messages[%zu].survey: no survey '%s' in %s",
+                         cfg->catalogue_path, m->id, k, sv, cfg->surveys_dir);
+                catalogue_free(*cat);
+                *cat = NULL;
+            }
+        }
+    }
+    if (*cat)
+        return 0;
+    survey_set_free(*surveys);
+    calendar_free(*cal);
+    *surveys = NULL;
+    *cal = NULL;
+    return -1;
+}
+
 int gateway_reload(struct gateway *gw)
 {
     char err[512];
-    struct calendar *cal = calendar_load(gw->cfg->holidays_path, err, sizeof err);
-    if (!cal) {
-        LOG_ERR("reload", "kept the old catalogue and calendar: %s", err);
-        return -1;
-    }
-    struct catalogue *cat = catalogue_load(gw->cfg->catalogue_path, gw->cfg->templates_dir, err,
-                                           sizeof err);
-    if (!cat) {
-        calendar_free(cal);
-        LOG_ERR("reload", "kept the old catalogue and calendar: %s", err);
+    struct catalogue *cat;
+    struct calendar *cal;
+    struct survey_set *surveys;
+    if (gateway_load_data(gw->cfg, &cat, &cal, &surveys, err, sizeof err) != 0) {
+        LOG_ERR("reload", "kept the old catalogue, surveys and calendar: %s", err);
         return -1;
     }
     /* Nothing holds pointers into the old catalogue across iterations:
@@ -100,8 +130,10 @@ int gateway_reload(struct gateway *gw)
      * sends carry their rendered text, not template pointers. */
     catalogue_free(gw->cat);
     calendar_free(gw->cal);
+    survey_set_free(gw->surveys);
     gw->cat = cat;
     gw->cal = cal;
+    gw->surveys = surveys;
     check_calendar(gw, 1);
     LOG_INFO("reload", "catalogue and calendar reloaded milestones=%zu", cat->n);
     dispatch_kick(gw->disp);
@@ -167,6 +199,8 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
     }
     if (!gw->stopping)
         tokens_cron(gw->tokens);
+    if (!gw->stopping)
+        tickets_cron(gw);
     if (now - last_calendar_check > 3600 * 1000) {
         last_calendar_check = now;
         check_calendar(gw, 0);
@@ -187,13 +221,7 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "cannot create the event loop");
         goto fail;
     }
-    gw->cal = calendar_load(cfg->holidays_path, err, sizeof err);
-    if (!gw->cal) {
-        LOG_ERR("main", "%s", err);
-        goto fail;
-    }
-    gw->cat = catalogue_load(cfg->catalogue_path, cfg->templates_dir, err, sizeof err);
-    if (!gw->cat) {
+    if (gateway_load_data(cfg, &gw->cat, &gw->cal, &gw->surveys, err, sizeof err) != 0) {
         LOG_ERR("main", "%s", err);
         goto fail;
     }
@@ -279,6 +307,7 @@ void gateway_free(struct gateway *gw)
     store_close(gw->store);
     catalogue_free(gw->cat);
     calendar_free(gw->cal);
+    survey_set_free(gw->surveys);
     if (gw->loop)
         ev_loop_destroy(gw->loop);
     free(gw->config_path);

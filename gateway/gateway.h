@@ -25,6 +25,7 @@ struct outbound;
 struct intake_batch;
 struct dispatcher;
 struct tokens;
+struct survey_set;
 
 struct gateway {
     struct ev_loop *loop;          /* the one event loop */
@@ -32,6 +33,7 @@ struct gateway {
     char *config_path;             /* for SIGHUP reloads */
     struct catalogue *cat;         /* milestones + templates; swapped whole on reload */
     struct calendar *cal;          /* holidays; swapped whole on reload */
+    struct survey_set *surveys;    /* survey definitions; swapped whole on reload */
     struct store *store;           /* the durable store */
     struct http_server *http;      /* inbound HTTP (MHD) */
     struct outbound *out;          /* outbound HTTP (curl multi) */
@@ -58,6 +60,12 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path);
 /* Run the loop until a clean stop. Returns the process exit code. */
 int gateway_run(struct gateway *gw);
 void gateway_free(struct gateway *gw);
+
+/* Load the catalogue (and its templates), the survey definitions and the
+ * holiday calendar named by @cfg, and check they fit together. 0, or -1
+ * with @err naming file, key and reason. Callers own the results. */
+int gateway_load_data(const struct config *cfg, struct catalogue **cat, struct calendar **cal,
+                      struct survey_set **surveys, char *err, size_t errlen);
 
 /* SIGHUP work: reload config-independent data (catalogue, templates,
  * calendar). A bad file keeps the old data and logs why. 0 or -1. */

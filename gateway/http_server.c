@@ -125,7 +125,7 @@ void http_server_resume(struct http_server *h, struct http_request *req, int sta
 /* ---- responses ---------------------------------------------------------- */
 
 static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body,
-                             const char *ctype, const char *allow)
+                             const char *ctype, const char *allow, const char *csp)
 {
     size_t len = body ? strlen(body) : 0;
     struct MHD_Response *r =
@@ -141,6 +141,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (csp) {
+        MHD_add_response_header(r, "Content-Security-Policy", csp);
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -153,7 +158,7 @@ static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection 
     h->gw->metrics.http_requests++;
     if (rt && rt->on_reject)
         rt->on_reject(h->gw, status);
-    return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow);
+    return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow, NULL);
 }
 
 /* ---- request lifecycle --------------------------------------------------- */
@@ -267,7 +272,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         char *body = req->resp_body;
         req->resp_body = NULL;
         gw->metrics.http_requests++;
-        return queue(conn, req->resp_status, body, req->resp_type, NULL);
+        return queue(conn, req->resp_status, body, req->resp_type, NULL, NULL);
     }
     if (req->too_large)
         return queue_error(h, conn, req->route, 413, "body_too_large", "the body is too large",
@@ -283,7 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     gw->metrics.http_requests++;
-    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow);
+    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -364,6 +369,11 @@ struct http_server *http_server_start(struct gateway *gw, const struct http_rout
     ev_init(&h->mhd_timer, on_mhd_timer);
     h->mhd_timer.data = h;
     return h;
+}
+
+const char *http_request_arg(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 int http_server_port(const struct http_server *h)

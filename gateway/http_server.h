@@ -49,6 +49,7 @@ struct http_response {
     char *body;                /* heap, owned by the server after return; may be NULL */
     const char *content_type;  /* static; default application/json */
     const char *allow;         /* for 405: static "GET, POST" */
+    const char *csp;           /* Content-Security-Policy, static; NULL = none */
 };
 
 enum http_result { HTTP_DONE = 0, HTTP_PARK };
@@ -66,6 +67,9 @@ struct http_route {
      * handler ran (413, 415), e.g. for metrics. May be NULL. */
     void (*on_reject)(struct gateway *gw, int status);
 };
+
+/* A decoded query argument of @req, or NULL. Borrowed from MHD. */
+const char *http_request_arg(const struct http_request *req, const char *name);
 
 /* Start listening on cfg listen.address:listen.port with the given routes
  * (borrowed: must outlive the server). Registers its watchers on gw->loop.

@@ -482,6 +482,34 @@ static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
     return s;
 }
 
+int intake_insert_messages(struct store *s, const struct message_owner *o,
+                           const struct planned *plans, int n, int64_t now, int64_t *ids)
+{
+    for (int i = 0; i < n; i++) {
+        const struct planned *p = &plans[i];
+        struct message_new mn = {
+            .trigger_id = o->trigger_id, .milestone = o->milestone, .message = p->cm->id,
+            .kind = msg_kind_name(p->cm->kind), .recipient = recipient_role_name(p->cm->to),
+            .channel = p->channel, .window = window_class_name(p->cm->window),
+            .due_at = p->due_at, .expires_at = p->expires_at,
+        };
+        if (store_message_insert(s, &mn, &ids[i]))
+            return HF_ERR_DB;
+        if (p->cm->kind == KIND_SURVEY) {
+            /* The survey instance: what its link opens and replies join. */
+            struct survey_new sn = {
+                .message_id = ids[i], .trigger_id = o->trigger_id, .survey = p->cm->survey,
+                .customer_id = o->customer_id, .project_id = o->project_id,
+                .milestone = o->milestone, .mobile = o->mobile, .openid = o->openid,
+                .created_at = now, .expires_at = p->expires_at,
+            };
+            if (store_survey_create(s, &sn))
+                return HF_ERR_DB;
+        }
+    }
+    return HF_OK;
+}
+
 int intake_store(struct store *s, struct intake_trigger *t, const char *token_name, int64_t now,
                  int *status, char **response)
 {
@@ -535,28 +563,12 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
     if (store_customer_upsert(s, &cr, now) || store_project_upsert(s, &pr, now) ||
         store_trigger_insert(s, &tr, &trigger_id))
         goto rollback;
-    for (int i = 0; i < t->nplans; i++) {
-        const struct planned *p = &t->plans[i];
-        struct message_new mn = {
-            .trigger_id = trigger_id, .milestone = t->m->id, .message = p->cm->id,
-            .kind = msg_kind_name(p->cm->kind), .recipient = recipient_role_name(p->cm->to),
-            .channel = p->channel, .window = window_class_name(p->cm->window),
-            .due_at = p->due_at, .expires_at = p->expires_at,
-        };
-        if (store_message_insert(s, &mn, &ids[i]))
-            goto rollback;
-        if (p->cm->kind == KIND_SURVEY) {
-            /* The survey instance: what its link opens and replies join. */
-            struct survey_new sn = {
-                .message_id = ids[i], .trigger_id = trigger_id, .survey = p->cm->survey,
-                .customer_id = cr.id, .project_id = pr.id, .milestone = t->m->id,
-                .mobile = cr.mobile, .openid = cr.openid, .created_at = now,
-                .expires_at = p->expires_at,
-            };
-            if (store_survey_create(s, &sn))
-                goto rollback;
-        }
-    }
+    struct message_owner own = {
+        .trigger_id = trigger_id, .milestone = t->m->id, .customer_id = cr.id,
+        .project_id = pr.id, .mobile = cr.mobile, .openid = cr.openid,
+    };
+    if (intake_insert_messages(s, &own, t->plans, t->nplans, now, ids))
+        goto rollback;
     if (t->m->opens_ticket) {
         const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->doc, "variables");
         const char *reason = str_of(vars, "reason");

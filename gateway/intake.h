@@ -54,4 +54,15 @@ void intake_trigger_cleanup(struct intake_trigger *t);
 int intake_store(struct store *s, struct intake_trigger *t, const char *token_name, int64_t now,
                  int *status, char **response);
 
+/* Who planned messages belong to (a trigger, its customer and project). */
+struct message_owner {
+    int64_t trigger_id;
+    const char *milestone, *customer_id, *project_id, *mobile, *openid;
+};
+/* Insert @n planned messages (and a survey instance for each survey) for
+ * @o inside the caller's transaction; @ids gets their ids. HF_OK or
+ * HF_ERR_DB. Used by intake and by ticket events. */
+int intake_insert_messages(struct store *s, const struct message_owner *o,
+                           const struct planned *plans, int n, int64_t now, int64_t *ids);
+
 #endif

@@ -11,6 +11,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "outbound.h"
+#include "survey_def.h"
 #include "util.h"
 
 #include <signal.h>
@@ -97,16 +98,17 @@ int main(int argc, char **argv)
     if (check_only) {
         /* Check everything a start would load: the catalogue, its
          * templates and the calendar, not only the config file. */
-        struct calendar *cal = calendar_load(cfg->holidays_path, err, sizeof err);
-        struct catalogue *cat =
-            cal ? catalogue_load(cfg->catalogue_path, cfg->templates_dir, err, sizeof err) : NULL;
-        int ok = cal && cat;
+        struct calendar *cal;
+        struct catalogue *cat;
+        struct survey_set *surveys;
+        int ok = gateway_load_data(cfg, &cat, &cal, &surveys, err, sizeof err) == 0;
         if (ok)
             config_print(cfg, stdout);
         else
             fprintf(stderr, "huifangd: config error: %s\n", err);
         catalogue_free(cat);
         calendar_free(cal);
+        survey_set_free(surveys);
         config_free(cfg);
         return ok ? 0 : 1;
     }

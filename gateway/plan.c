@@ -72,14 +72,22 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
                    const cJSON *customer, const cJSON *staff, struct planned *out, size_t max,
                    char *err, size_t errlen)
 {
+    return plan_event(cfg, cal, m, NULL, occurred_at, now, customer, staff, out, max, err,
+                      errlen);
+}
+
+int plan_event(const struct config *cfg, const struct calendar *cal, const struct milestone *m,
+               const char *event, int64_t occurred_at, int64_t now, const cJSON *customer,
+               const cJSON *staff, struct planned *out, size_t max, char *err, size_t errlen)
+{
     size_t n = 0;
     cJSON *mgr = NULL; /* the cs manager as a recipient, built when needed */
     int64_t due_of[CATALOGUE_MAX_MESSAGES]; /* per catalogue message, -1 if not planned */
     for (size_t i = 0; i < m->nmsgs; i++) {
         due_of[i] = -1;
         const struct cat_message *cm = &m->msgs[i];
-        if (cm->on)
-            continue; /* planned by its ticket event, not by the trigger */
+        if (event ? !cm->on || strcmp(cm->on, event) != 0 : cm->on != NULL)
+            continue; /* another event's message (or the trigger's) */
         const cJSON *rcpt = customer;
         if (cm->to == RCPT_CS_MANAGER) {
             rcpt = mgr = mgr ? mgr : plan_cs_manager(cfg);

@@ -36,6 +36,13 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
                    const cJSON *customer, const cJSON *staff, struct planned *out, size_t max,
                    char *err, size_t errlen);
 
+/* Plan the messages of @m that a ticket event plans ("escalation",
+ * "resolved"), counted from @occurred_at (the event's time); @event NULL
+ * plans the trigger's own messages, as plan_milestone does. */
+int plan_event(const struct config *cfg, const struct calendar *cal, const struct milestone *m,
+               const char *event, int64_t occurred_at, int64_t now, const cJSON *customer,
+               const cJSON *staff, struct planned *out, size_t max, char *err, size_t errlen);
+
 /* The customer-service manager of the config as a recipient object
  * {"name","wecom_id","phone","mobile"}, or NULL when none is configured.
  * Caller owns; cJSON_Delete(). */

@@ -29,6 +29,7 @@ struct store;
 #define MSG_DELIVERED "delivered" /* delivery receipt says delivered */
 #define MSG_FAILED "failed"       /* permanent failure or attempts exhausted */
 #define MSG_EXPIRED "expired"     /* could no longer serve its purpose */
+#define MSG_CANCELLED "cancelled" /* not to be sent any more (opted out, project ended) */
 
 /* Open (creating if needed) and migrate the database at @path. On failure
  * NULL and @err says why. Caller owns the result; free with store_close(). */
@@ -253,6 +254,11 @@ int store_ticket_resolve(struct store *s, int64_t id, const char *resolution, in
 int store_tickets_overdue(struct store *s, int64_t now, int answer_clock,
                           void (*fn)(void *arg, int64_t id, int64_t trigger_id), void *arg);
 int store_ticket_escalated(struct store *s, int64_t id, int report, int answer);
+/* The ticket a (complaint) trigger opened: HF_OK or HF_ERR_NOTFOUND. */
+int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, int64_t *report_due,
+                            int64_t *answer_due);
+/* 1 if the customer replied TD/退订. */
+int store_customer_opted_out(struct store *s, const char *customer_id);
 
 /* Opt-out (TD/退订) by mobile; WeChat (un)subscribe by openid. */
 int store_customer_opt_out(struct store *s, const char *mobile, int64_t now);

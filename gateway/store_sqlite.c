@@ -230,6 +230,8 @@ enum stmt_id {
     ST_TICKET_GET,
     ST_CUSTOMER_OPT_OUT,
     ST_CUSTOMER_SUBSCRIBED,
+    ST_TICKET_BY_TRIGGER,
+    ST_CUSTOMER_OPTED_OUT,
     ST__COUNT
 };
 
@@ -342,6 +344,9 @@ static const char *const stmt_sql[ST__COUNT] = {
         " answer_escalated = MAX(answer_escalated, ?3) WHERE id = ?1",
     [ST_TICKET_GET] = "SELECT id, trigger_id, survey_id, state FROM tickets WHERE id = ?1",
     [ST_CUSTOMER_OPT_OUT] = "UPDATE customers SET opted_out = 1, updated_at = ?2 WHERE mobile = ?1",
+    [ST_TICKET_BY_TRIGGER] =
+        "SELECT id, report_due_at, answer_due_at FROM tickets WHERE trigger_id = ?1",
+    [ST_CUSTOMER_OPTED_OUT] = "SELECT opted_out FROM customers WHERE id = ?1",
     [ST_CUSTOMER_SUBSCRIBED] =
         "UPDATE customers SET wechat_subscribed = ?2, updated_at = ?3 WHERE wechat_openid = ?1",
     [ST_MESSAGE_FINISH] =
@@ -1305,4 +1310,31 @@ int store_message_on_channel(struct store *s, int64_t id, const char *channel)
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return found;
+}
+
+int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, int64_t *report_due,
+                            int64_t *answer_due)
+{
+    sqlite3_stmt *q = stmt(s, ST_TICKET_BY_TRIGGER);
+    sqlite3_bind_int64(q, 1, trigger_id);
+    int ret = HF_ERR_NOTFOUND;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(q, 0);
+        *report_due = sqlite3_column_int64(q, 1);
+        *answer_due = sqlite3_column_int64(q, 2);
+        ret = HF_OK;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int store_customer_opted_out(struct store *s, const char *customer_id)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_OPTED_OUT);
+    bind_text(q, 1, customer_id);
+    int out = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) != 0;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return out;
 }

@@ -126,13 +126,38 @@ static void expect_template_error(const char *file, const char *tmpl_rest, const
 static void test_real_loads_three_milestones(void **state)
 {
     (void)state;
-    assert_int_equal(real->n, 3);
+    assert_int_equal(real->n, 4); /* the three design-card milestones and complaint */
     assert_non_null(catalogue_find(real, "material_inspection"));
     assert_non_null(catalogue_find(real, "hidden_works_acceptance"));
     assert_non_null(catalogue_find(real, "completion"));
     assert_null(catalogue_find(real, "kickoff"));
     assert_null(catalogue_find(real, ""));
     assert_null(catalogue_find(real, "Completion"));
+}
+
+/* The complaint milestone opens a ticket: it acknowledges the customer and
+ * alerts the PM and the cs manager at once; escalation and the follow-up
+ * survey are planned by ticket events, not by the trigger. */
+static void test_real_complaint(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("complaint");
+    assert_true(m->opens_ticket);
+    assert_int_equal(m->nvariables, 1);
+    assert_string_equal(m->variables[0], "reason");
+    const struct cat_message *ack = milestone_find_message(m, "ack");
+    assert_int_equal(ack->kind, KIND_NOTICE);
+    assert_null(ack->on);
+    assert_int_equal(milestone_find_message(m, "alert_pm")->to, RCPT_PM);
+    assert_int_equal(milestone_find_message(m, "alert_cs")->to, RCPT_CS_MANAGER);
+    assert_string_equal(milestone_find_message(m, "escalation")->on, "escalation");
+    const struct cat_message *f = milestone_find_message(m, "followup");
+    assert_string_equal(f->on, "resolved");
+    assert_string_equal(f->survey, "complaint_followup");
+    assert_int_equal(f->delay_ms, 2 * 86400 * 1000LL);
+    assert_false(real_ms("completion")->opens_ticket);
+    assert_string_equal(milestone_find_message(real_ms("completion"), "rating_confirm")->survey,
+                        "completion_rating");
 }
 
 static void test_real_material_inspection(void **state)
@@ -486,6 +511,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, reset_tz, reset_tz)
     const struct CMUnitTest tests[] = {
         T(test_real_loads_three_milestones),
+        T(test_real_complaint),
         T(test_real_material_inspection),
         T(test_real_hidden_works_acceptance),
         T(test_real_completion),

@@ -1,0 +1,174 @@
+/*
+ * api_surveys.c - the survey page: GET/POST /s/<token>.
+ *
+ * The token (survey_token.c) signs the survey id and its expiry; a
+ * tampered, unknown or expired link gets a friendly page (404 / 410), never
+ * an error trace or another customer's data. Submitting stores the answers
+ * (answers.c); submitting again inside the validity period amends them.
+ * Pages are self-contained HTML (survey_page.c) served with a strict
+ * Content-Security-Policy.
+ */
+#include "answers.h"
+#include "api.h"
+#include "gateway.h"
+#include "log.h"
+#include "survey_def.h"
+#include "survey_page.h"
+#include "survey_token.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HTML "text/html; charset=utf-8"
+
+static const char *csp(void)
+{
+    static char buf[512];
+    if (!buf[0])
+        survey_page_csp(buf, sizeof buf);
+    return buf;
+}
+
+static void message_page(struct gateway *gw, struct http_response *resp, int status,
+                         const char *kind)
+{
+    resp->status = status;
+    resp->body = survey_page_message(kind, gw->cfg->company_name, gw->cfg->company_phone);
+    resp->content_type = HTML;
+    resp->csp = csp();
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Render the survey's page with its current answers and @notice. */
+static void render(struct gateway *gw, struct http_request *req, struct http_response *resp,
+                   int64_t sid, int status, const char *notice, const char *notice_field,
+                   const cJSON *pending)
+{
+    struct survey_row sr;
+    if (store_survey_get(gw->store, sid, &sr) != HF_OK) {
+        message_page(gw, resp, 404, "invalid");
+        return;
+    }
+    const struct survey_def *d = survey_set_find(gw->surveys, sr.survey);
+    char *body = NULL;
+    cJSON *doc = NULL;
+    if (d && store_trigger_body(gw->store, sr.trigger_id, &body) == HF_OK)
+        doc = cJSON_Parse(body);
+    free(body);
+    if (!d || !doc) {
+        free(sr.answers);
+        cJSON_Delete(doc);
+        message_page(gw, resp, 404, "invalid");
+        return;
+    }
+    cJSON *previous = sr.answers ? cJSON_Parse(sr.answers) : NULL;
+    const cJSON *cust = cJSON_GetObjectItemCaseSensitive(doc, "customer");
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(doc, "variables");
+    const struct milestone *m = catalogue_find(gw->cat, sr.milestone);
+    char expires[32], action[128];
+    time_t tt = (time_t)sr.expires_at;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    snprintf(expires, sizeof expires, "%d月%d日", tm.tm_mon + 1, tm.tm_mday);
+    snprintf(action, sizeof action, "/s/%s", req->path_tail);
+    struct page_ctx ctx = {
+        .company_name = gw->cfg->company_name, .company_phone = gw->cfg->company_phone,
+        .customer_name = jstr(cust, "name"), .customer_title = jstr(cust, "title"),
+        .milestone_name = m ? m->name : NULL, .stage = jstr(vars, "stage"),
+        .expires = expires, .action = action,
+        .previous = pending ? pending : previous, .notice = notice, .notice_field = notice_field,
+    };
+    resp->status = status;
+    resp->body = survey_page_render(d, &ctx);
+    resp->content_type = HTML;
+    resp->csp = csp();
+    cJSON_Delete(previous);
+    cJSON_Delete(doc);
+    free(sr.answers);
+}
+
+/* The survey id of the link, or -1 after answering with the right page. */
+static int64_t resolve_link(struct gateway *gw, struct http_request *req,
+                            struct http_response *resp)
+{
+    int64_t sid;
+    int rc = survey_token_verify(gw->cfg->survey_secret, req->path_tail, clock_now(), &sid);
+    if (rc == -2) {
+        message_page(gw, resp, 410, "expired");
+        return -1;
+    }
+    if (rc != 0) {
+        message_page(gw, resp, 404, "invalid");
+        return -1;
+    }
+    struct survey_row sr;
+    if (store_survey_get(gw->store, sid, &sr) != HF_OK) {
+        message_page(gw, resp, 404, "invalid");
+        return -1;
+    }
+    free(sr.answers);
+    if (strcmp(sr.state, "expired") == 0 || strcmp(sr.state, "unanswered") == 0) {
+        message_page(gw, resp, 410, "closed");
+        return -1;
+    }
+    return sid;
+}
+
+enum http_result api_get_survey(struct gateway *gw, struct http_request *req,
+                                struct http_response *resp)
+{
+    int64_t sid = resolve_link(gw, req, resp);
+    if (sid > 0)
+        render(gw, req, resp, sid, 200, NULL, NULL, NULL);
+    return HTTP_DONE;
+}
+
+enum http_result api_post_survey(struct gateway *gw, struct http_request *req,
+                                 struct http_response *resp)
+{
+    int64_t sid = resolve_link(gw, req, resp);
+    if (sid < 0)
+        return HTTP_DONE;
+    struct survey_row sr;
+    if (store_survey_get(gw->store, sid, &sr) != HF_OK) {
+        message_page(gw, resp, 404, "invalid");
+        return HTTP_DONE;
+    }
+    free(sr.answers);
+    const struct survey_def *d = survey_set_find(gw->surveys, sr.survey);
+    if (!d) {
+        message_page(gw, resp, 404, "invalid");
+        return HTTP_DONE;
+    }
+    cJSON *values = NULL;
+    char field[64] = "", err[256] = "";
+    int rc = survey_form_parse(d, req->body.data, req->body.len, &values, field, sizeof field,
+                               err, sizeof err);
+    if (rc != 0) {
+        /* Show the page again with what is wrong; nothing is stored. */
+        render(gw, req, resp, sid, 400, err[0] ? err : "提交的内容无法识别，请重新填写。",
+               field[0] ? field : NULL, NULL);
+        return HTTP_DONE;
+    }
+    enum answer_outcome out = answers_from_page(gw, sid, values, req->body.data);
+    if (out == ANSWER_CLOSED) {
+        cJSON_Delete(values);
+        message_page(gw, resp, 410, "closed");
+        return HTTP_DONE;
+    }
+    if (out == ANSWER_ERROR) {
+        render(gw, req, resp, sid, 503, "暂时无法保存，请稍后再提交一次。", NULL, values);
+        cJSON_Delete(values);
+        return HTTP_DONE;
+    }
+    cJSON_Delete(values);
+    render(gw, req, resp, sid, 200, "谢谢，您的回答已保存。有效期内您仍可修改。", NULL, NULL);
+    return HTTP_DONE;
+}
