@@ -18,7 +18,7 @@ static void ticket_reason(const struct survey_def *d, const cJSON *merged, const
                           int score, const char *comment, char *out, size_t n)
 {
     if (why && strcmp(why, "score") == 0) {
-        snprintf(out, n, "%s回访评分%d分%s%s", d->title, score, comment && *comment ? "：" : "",
+        snprintf(out, n, "%s评分%d分%s%s", d->title, score, comment && *comment ? "：" : "",
                  comment ? comment : "");
         return;
     }
@@ -32,12 +32,12 @@ static void ticket_reason(const struct survey_def *d, const cJSON *merged, const
         for (size_t b = 0; q->type == Q_CHOICE && b < q->nbad; b++)
             bad |= strcmp(q->bad_options[b], v->valuestring) == 0;
         if (bad) {
-            snprintf(out, n, "%s回访：“%s”回答“%s”", d->title, q->text,
+            snprintf(out, n, "%s：“%s”回答“%s”", d->title, q->text,
                      strcmp(v->valuestring, "no") == 0 ? "否" : v->valuestring);
             return;
         }
     }
-    snprintf(out, n, "%s回访：%s", d->title, comment && *comment ? comment : "客户反映问题");
+    snprintf(out, n, "%s：%s", d->title, comment && *comment ? comment : "客户反映问题");
 }
 
 /* 1 when every required question has an answer. */

@@ -675,6 +675,8 @@ static int score_number(const struct norm *nm, size_t start, size_t p, size_t e,
     } else if (num_at(nm, p, e, &x)) {
         q = p + x.len;
         cn = x.cn;
+        if (!cn && q < e && nm->s[q] == ':' && digit_at(nm, q + 1, e))
+            return 0; /* "15:00" is a time */
         if (!cn && (x.ndig >= 3 || x.lead0 || x.ival == 0))
             val = -1; /* a mobile number, a year, "0", "05": never a score */
         else
@@ -931,10 +933,12 @@ static int sat_find(const struct norm *nm, size_t b, size_t i, size_t e, const s
         /* "一般般": absorb a doubled last character */
         size_t lastb = prev_cp(nm, i, q);
         size_t lastn = q - lastb;
-        while (q + lastn <= e && memcmp(nm->s + q, nm->s + lastb, lastn) == 0)
+        /* (a few times at most: the scan stays linear on a long reply) */
+        for (int k = 0; k < 3 && q + lastn <= e && memcmp(nm->s + q, nm->s + lastb, lastn) == 0;
+             k++)
             q += lastn;
         /* "满意满意": the whole word again */
-        while (q + L <= e && memcmp(nm->s + q, nm->s + i, L) == 0)
+        for (int k = 0; k < 3 && q + L <= e && memcmp(nm->s + q, nm->s + i, L) == 0; k++)
             q += L;
         if (!endish(nm, q, e))
             continue;

@@ -1182,7 +1182,7 @@ static char *query_json(struct store *s, const char *sql, const char *const *bin
             } else if (t == SQLITE_INTEGER) {
                 cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(q, c));
             } else if (strcmp(name, "answers") == 0 || strcmp(name, "parsed") == 0 ||
-                       strcmp(name, "history") == 0) {
+                       strcmp(name, "history") == 0 || strcmp(name, "staff") == 0) {
                 cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, c));
                 if (j)
                     cJSON_AddItemToObject(o, name, j);

@@ -91,6 +91,8 @@ c["channels"]["tencent"] = {"base_url": f"{base}/tencent", "secret_id": "AKID0de
                             "secret_key": {"env": "HUIFANG_TENCENT_SECRET"},
                             "sdk_app_id": "1400006666"}
 c["callbacks"] = {"token": {"env": "HUIFANG_CALLBACK_TOKEN"}}
+c["channels"]["wechat"]["callback_token"] = "demo-wechat-callback-token"
+c["staff"] = {"cs_manager": {"name": "客服经理", "wecom_id": "cs-manager", "phone": "13700000000"}}
 with open(f"{run}/huifang.json", "w") as f:
     json.dump(c, f, ensure_ascii=False, indent=2)
 PY
@@ -125,6 +127,14 @@ curl -s -X POST http://127.0.0.1:$PORT/v1/triggers \\
 Then see what the provider received:   tail -f $RUN/mock.jsonl
 and the message states:                 curl -s -H 'Authorization: Bearer demo-cs-token-change-me-too' http://127.0.0.1:$PORT/v1/messages/1
 Metrics: curl -s http://127.0.0.1:$PORT/metrics        Stop: Ctrl-C
+
+Answer a survey: trigger "completion" (same curl, "milestone":"completion"); its survey link is in
+the recorded WeChat message ("url") or SMS ("preview") in mock.jsonl:
+  grep -o 'http://127.0.0.1:$PORT/s/[^"]*' $RUN/mock.jsonl | tail -1
+Open it in a browser, answer 4 out of 10, then read the result and the complaint ticket it opened:
+  curl -s -H 'Authorization: Bearer demo-cs-token-change-me-too' http://127.0.0.1:$PORT/v1/results
+  curl -s -H 'Authorization: Bearer demo-cs-token-change-me-too' http://127.0.0.1:$PORT/v1/tickets
+SMS replies: POST $CB/aliyun/reply (Aliyun SmsUp), WeChat: http://127.0.0.1:$PORT/wechat/callback
 MSG
 if [ "$HOUR" -lt 8 ] || [ "$HOUR" -ge 21 ]; then
   cat <<MSG
