@@ -58,8 +58,9 @@ MOCK := $(BUILD)/mock_provider
 
 # ---- unit tests: each binary links its module and what it needs --------
 UNIT_TESTS := test_util test_calendar test_windows test_template test_config \
-              test_catalogue test_plan test_store test_intake test_webhook test_ratelimit test_aliyun test_tencent test_wechat test_wecom test_wechat_msg test_survey_page
+              test_catalogue test_plan test_store test_intake test_webhook test_ratelimit test_aliyun test_tencent test_wechat test_wecom test_wechat_msg test_survey_page test_reply_parse
 test_util_OBJS := gateway/util.c gateway/log.c
+test_reply_parse_OBJS := gateway/reply_parse.c gateway/util.c gateway/log.c
 test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
 test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_template_OBJS := gateway/template.c gateway/util.c gateway/log.c

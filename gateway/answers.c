@@ -40,9 +40,17 @@ static void ticket_reason(const struct survey_def *d, const cJSON *merged, const
     snprintf(out, n, "%s：%s", d->title, comment && *comment ? comment : "客户反映问题");
 }
 
-/* 1 when every required question has an answer. */
+/* 1 when the survey has its result: every required question answered (the
+ * page), or the question a reply answers — the main score, else the first
+ * yes/no — which is all an SMS or WeChat reply can carry. */
 static int complete(const struct survey_def *d, const cJSON *merged)
 {
+    const struct question *key = d->main_index >= 0 ? &d->q[d->main_index] : NULL;
+    for (size_t i = 0; !key && i < d->nq; i++)
+        if (d->q[i].type == Q_YESNO)
+            key = &d->q[i];
+    if (key && cJSON_GetObjectItemCaseSensitive(merged, key->id))
+        return 1;
     for (size_t i = 0; i < d->nq; i++)
         if (d->q[i].required && !cJSON_GetObjectItemCaseSensitive(merged, d->q[i].id))
             return 0;
@@ -206,14 +214,15 @@ enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
             store_rollback(s);
             return ANSWER_DUPLICATE;
         }
-        if (rc == HF_OK && mobile)
-            rc = store_customer_opt_out(s, mobile, now);
+        if (rc == HF_OK && (mobile || openid))
+            rc = store_customer_opt_out(s, mobile, openid, now);
         if (rc != HF_OK || store_commit(s) != HF_OK) {
             store_rollback(s);
             return ANSWER_ERROR;
         }
         char masked[24];
-        LOG_INFO("answers", "opt-out channel=%s from=%s", channel, log_mask_phone(mobile, masked));
+        LOG_INFO("answers", "opt-out channel=%s from=%s", channel,
+                 mobile ? log_mask_phone(mobile, masked) : "wechat");
         return ANSWER_OPTED_OUT;
     }
     int64_t sid = openid ? store_survey_open_by_openid(gw->store, openid, now) : -1;

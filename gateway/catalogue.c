@@ -122,7 +122,7 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
 {
     (void)c;
     static const char *const keys[] = {"id", "kind", "to", "delay", "day_offset", "window",
-                                       "template", "after", "survey", "on"};
+                                       "template", "after", "survey", "on", "fatigue_exempt"};
     if (!cJSON_IsObject(j)) {
         snprintf(err, errlen, "%s: %s: must be an object", file, where);
         return -1;
@@ -139,6 +139,12 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     const cJSON *after = cJSON_GetObjectItemCaseSensitive(j, "after");
     const cJSON *survey = cJSON_GetObjectItemCaseSensitive(j, "survey");
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "on");
+    const cJSON *exempt = cJSON_GetObjectItemCaseSensitive(j, "fatigue_exempt");
+    if (exempt && !cJSON_IsBool(exempt)) {
+        snprintf(err, errlen, "%s: %s.fatigue_exempt: must be true or false", file, where);
+        return -1;
+    }
+    cm->fatigue_exempt = cJSON_IsTrue(exempt);
     if (on) {
         if (!cJSON_IsString(on) || (strcmp(on->valuestring, "escalation") &&
                                     strcmp(on->valuestring, "resolved"))) {

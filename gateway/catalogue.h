@@ -49,6 +49,8 @@ struct cat_message {
                                   default the milestone id; NULL for other kinds */
     char *on;                  /* NULL: planned with the trigger; else the ticket event that
                                   plans it ("escalation", "resolved") */
+    int fatigue_exempt;        /* surveys: not held back by the one-survey-a-day rule
+                                  (complaint follow-ups, repair surveys) */
     struct msg_template *tmpl; /* owned */
 };
 

@@ -19,6 +19,7 @@
 #include "survey_token.h"
 #include "tokens.h"
 #include "util.h"
+#include "windows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +504,21 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
             return;
         }
     }
+    if (cm->kind == KIND_SURVEY && cm->to == RCPT_CUSTOMER && !cm->fatigue_exempt) {
+        /* At most one survey a customer a day (seed 000: never pester the
+         * customer): a second one waits for the next day's window. */
+        const char *cid = json_str(cJSON_GetObjectItemCaseSensitive(doc, "customer"), "id");
+        if (cid && store_surveys_sent_since(gw->store, cid, local_day_start(now, 0), row->id) > 0) {
+            int64_t next = next_try(d, row, local_day_start(now, 1));
+            cJSON_Delete(doc);
+            if (next < 0)
+                finish_simple(d, row, MSG_EXPIRED, "fatigue",
+                              "one survey a day: no later window before it expired");
+            else
+                store_message_reschedule(gw->store, row->id, next, 1);
+            return;
+        }
+    }
     cJSON *recipient = recipient_json(gw->cfg, doc, row->recipient);
     int64_t later = limited_until(d, ad, json_str(recipient, "mobile"), now);
     if (later > 0) {
@@ -547,7 +563,9 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         }
     }
     if (cm->kind == KIND_SURVEY) {
-        survey_token_make(gw->cfg->survey_secret, row->id, row->expires_at, rc.token);
+        /* A reminder opens the survey it reminds of. */
+        int64_t link_id = row->survey_id > 0 ? row->survey_id : row->id;
+        survey_token_make(gw->cfg->survey_secret, link_id, row->expires_at, rc.token);
         snprintf(j->link, sizeof j->link, "%s/s/%s", gw->cfg->public_url, rc.token);
         rc.link = j->link;
         month_day(row->expires_at, rc.expires, sizeof rc.expires);
@@ -654,6 +672,26 @@ void dispatch_stop(struct dispatcher *d)
 void dispatch_cron(struct dispatcher *d)
 {
     number_limits_expire(d->numbers, clock_now());
+}
+
+void dispatch_surveys_cron(struct dispatcher *d)
+{
+    /* One reminder a day after a survey went out unanswered; a day after
+     * the reminder it is unanswered (issue 4, seed 000's call-back rule). */
+    struct store *s = d->gw->store;
+    int64_t now = clock_now(), ids[200];
+    if (store_begin(s) != HF_OK)
+        return;
+    int n = store_surveys_remind(s, now - 86400, now, now, ids, 200);
+    int closed = n >= 0 ? store_surveys_unanswered(s, now - 86400) : -1;
+    if (n < 0 || closed < 0 || store_commit(s) != HF_OK) {
+        store_rollback(s);
+        return;
+    }
+    if (n > 0 || closed > 0)
+        LOG_INFO("dispatch", "survey reminders=%d unanswered=%d", n, closed);
+    if (n > 0)
+        dispatch_kick(d);
 }
 
 size_t dispatch_in_flight(const struct dispatcher *d)

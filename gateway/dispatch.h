@@ -24,6 +24,8 @@ void dispatch_kick(struct dispatcher *d);
 /* Stop claiming new messages (shutdown); in-flight ones finish. */
 void dispatch_stop(struct dispatcher *d);
 size_t dispatch_in_flight(const struct dispatcher *d);
+/* Survey reminders and unanswered surveys (run every minute or so). */
+void dispatch_surveys_cron(struct dispatcher *d);
 /* Daily housekeeping of the per-number windows. */
 void dispatch_cron(struct dispatcher *d);
 /* NULL is a no-op. Call after outbound_free and tokens_free (which

@@ -199,8 +199,13 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
     }
     if (!gw->stopping)
         tokens_cron(gw->tokens);
+    static int64_t last_survey_cron;
     if (!gw->stopping)
         tickets_cron(gw);
+    if (!gw->stopping && now - last_survey_cron >= 60 * 1000) {
+        last_survey_cron = now;
+        dispatch_surveys_cron(gw->disp);
+    }
     if (now - last_calendar_check > 3600 * 1000) {
         last_calendar_check = now;
         check_calendar(gw, 0);

@@ -60,8 +60,17 @@ const char *plan_channel(const struct config *cfg, enum recipient_role role,
     } else if (has_string(recipient, "wecom_id")) {
         c = usable(cfg, "wecom", recipient);
     }
-    if (!c && has_string(recipient, role == RCPT_CUSTOMER ? "mobile" : "phone"))
+    if (!c && role == RCPT_CUSTOMER && has_string(recipient, "mobile")) {
         c = usable(cfg, "sms", recipient);
+    } else if (!c && has_string(recipient, "phone")) {
+        /* Staff carry "phone"; adapters read "mobile" (as dispatch gives it). */
+        cJSON *r = cJSON_Duplicate(recipient, 1);
+        if (!has_string(r, "mobile"))
+            cJSON_AddStringToObject(r, "mobile",
+                                    cJSON_GetObjectItemCaseSensitive(recipient, "phone")->valuestring);
+        c = usable(cfg, "sms", r);
+        cJSON_Delete(r);
+    }
     if (!c)
         c = usable(cfg, "webhook", recipient);
     return c;

@@ -934,11 +934,11 @@ static int sat_find(const struct norm *nm, size_t b, size_t i, size_t e, const s
         size_t lastb = prev_cp(nm, i, q);
         size_t lastn = q - lastb;
         /* (a few times at most: the scan stays linear on a long reply) */
-        for (int k = 0; k < 3 && q + lastn <= e && memcmp(nm->s + q, nm->s + lastb, lastn) == 0;
-             k++)
+        for (int rep = 0;
+             rep < 3 && q + lastn <= e && memcmp(nm->s + q, nm->s + lastb, lastn) == 0; rep++)
             q += lastn;
         /* "满意满意": the whole word again */
-        for (int k = 0; k < 3 && q + L <= e && memcmp(nm->s + q, nm->s + i, L) == 0; k++)
+        for (int rep = 0; rep < 3 && q + L <= e && memcmp(nm->s + q, nm->s + i, L) == 0; rep++)
             q += L;
         if (!endish(nm, q, e))
             continue;

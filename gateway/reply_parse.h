@@ -70,8 +70,10 @@
  *      intensifier "very", not 10; "十分" alone, or followed by
  *      punctuation/particles, is 10;
  *    - the number must be 1..10: "0", "11分", "100", "05" (leading zero)
- *      and any run of 3+ digits (a mobile number, a year) are NOT scores:
- *      the reply becomes REPLY_TEXT, flagged, score -1;
+ *      and any run of 3+ digits (a mobile number) are NOT scores; when such
+ *      a number stands where a score would (before 分, the end, a space or
+ *      punctuation) the reply is REPLY_TEXT, flagged, score -1;
+ *    - "15:00", "9点", "3楼" are not scores (a time, a floor);
  *    - particles after the score are skipped ("9分吧"); the rest, trimmed
  *      of white space and leading punctuation, is the comment
  *      ("10分 工长很负责" -> 10 + "工长很负责", "9分。谢谢" -> 9 + "谢谢").
@@ -120,8 +122,9 @@
  *    傍晚 18, 晚上 19 (the seeds' call windows are 10:30-11:40 and
  *    15:00-18:00). Nothing stated (晚点, 稍后, 半小时后) -> -1.
  *    busy_days: 明天 1, 后天 2, else 0.
- *    A score, a satisfaction word at the head, or an answer before the
- *    busy words wins over busy ("9分，在忙" is a score).
+ *    A score or a satisfaction word at the head wins over busy ("9分，在
+ *    忙" is a score); a yes/no does not ("好的，晚点再说" is busy: the
+ *    survey question is still unanswered).
  *
  * 9. Yes/no at the head -> REPLY_YES / REPLY_NO. Longest match first
  *    ("不是真的" before "不是" before "不"); the word must be followed by

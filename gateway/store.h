@@ -113,6 +113,7 @@ struct message_row {
     int64_t expires_at;
     int64_t next_attempt_at;
     int attempts;
+    int64_t survey_id;      /* a reminder: the survey it opens (its own id otherwise 0) */
 };
 
 /* Claim up to @limit pending messages whose next attempt is due at @now,
@@ -150,7 +151,8 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
 /* Put a claimed message back without counting the attempt (outside its
  * window, shutdown). */
 int store_message_reschedule(struct store *s, int64_t id, int64_t next_attempt_at, int uncount);
-/* Change a message's state with a reason (expired before sending, ...). */
+/* Settle a claimed message before it reached a provider (expired, opted
+ * out, ...) with a reason; the claim's attempt does not count. */
 int store_message_set_state(struct store *s, int64_t id, const char *state, const char *code,
                             const char *error, int64_t now);
 
@@ -260,10 +262,26 @@ int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, in
 /* 1 if the customer replied TD/退订. */
 int store_customer_opted_out(struct store *s, const char *customer_id);
 
-/* Opt-out (TD/退订) by mobile; WeChat (un)subscribe by openid. */
-int store_customer_opt_out(struct store *s, const char *mobile, int64_t now);
+/* Opt-out (TD/退订) by mobile or openid (either may be NULL); WeChat
+ * (un)subscribe by openid. */
+int store_customer_opt_out(struct store *s, const char *mobile, const char *openid, int64_t now);
 int store_customer_wechat_subscribed(struct store *s, const char *openid, int subscribed,
                                      int64_t now);
+
+/* Reminders: for every open survey sent at or before @sent_before and still
+ * valid at @now, not reminded yet, add a reminder message due at @due_at
+ * (a copy of the survey message that opens the same survey) and mark the
+ * survey reminded. Fills @ids; returns how many, or -1. */
+int store_surveys_remind(struct store *s, int64_t sent_before, int64_t now, int64_t due_at,
+                         int64_t *ids, int max);
+/* Open surveys reminded at or before @reminded_before become "unanswered".
+ * Returns how many, or -1. */
+int store_surveys_unanswered(struct store *s, int64_t reminded_before);
+/* Survey messages to @customer_id that went out since @since, counting
+ * those in flight claimed before @except_id (the one being decided): at
+ * most one survey a customer a day. */
+int store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
+                             int64_t except_id);
 
 /* ---- reading -------------------------------------------------------- */
 

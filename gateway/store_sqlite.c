@@ -176,6 +176,13 @@ static const char *const migrations[] = {
     "  report_escalated INTEGER NOT NULL DEFAULT 0,"
     "  answer_escalated INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX tickets_state ON tickets(state, report_due_at);",
+
+    /* 4: survey reminders: a reminder is a message of its own that opens
+     * the same survey (survey_id); a survey with no answer a day after its
+     * reminder is "unanswered". */
+    "ALTER TABLE messages ADD COLUMN survey_id INTEGER REFERENCES surveys(message_id);"
+    "ALTER TABLE surveys ADD COLUMN reminded_at INTEGER;"
+    "CREATE INDEX surveys_open ON surveys(state) WHERE state = 'open';",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -232,6 +239,11 @@ enum stmt_id {
     ST_CUSTOMER_SUBSCRIBED,
     ST_TICKET_BY_TRIGGER,
     ST_CUSTOMER_OPTED_OUT,
+    ST_SURVEYS_TO_REMIND,
+    ST_REMINDER_INSERT,
+    ST_SURVEY_REMINDED,
+    ST_SURVEYS_UNANSWERED,
+    ST_SURVEYS_SENT_SINCE,
     ST__COUNT
 };
 
@@ -272,7 +284,7 @@ static const char *const stmt_sql[ST__COUNT] = {
         " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10)",
     [ST_CLAIM_SELECT] =
         "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
-        " expires_at, next_attempt_at, attempts FROM messages"
+        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0) FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
                         " updated_at = ?2 WHERE id = ?1",
@@ -343,10 +355,30 @@ static const char *const stmt_sql[ST__COUNT] = {
         "UPDATE tickets SET report_escalated = MAX(report_escalated, ?2),"
         " answer_escalated = MAX(answer_escalated, ?3) WHERE id = ?1",
     [ST_TICKET_GET] = "SELECT id, trigger_id, survey_id, state FROM tickets WHERE id = ?1",
-    [ST_CUSTOMER_OPT_OUT] = "UPDATE customers SET opted_out = 1, updated_at = ?2 WHERE mobile = ?1",
+    [ST_CUSTOMER_OPT_OUT] = "UPDATE customers SET opted_out = 1, updated_at = ?2"
+                            " WHERE mobile = ?1 OR wechat_openid = ?3",
     [ST_TICKET_BY_TRIGGER] =
         "SELECT id, report_due_at, answer_due_at FROM tickets WHERE trigger_id = ?1",
     [ST_CUSTOMER_OPTED_OUT] = "SELECT opted_out FROM customers WHERE id = ?1",
+    /* Open surveys sent a day ago or more, not reminded yet, still valid. */
+    [ST_SURVEYS_TO_REMIND] =
+        "SELECT s.message_id FROM surveys s JOIN messages m ON m.id = s.message_id"
+        " WHERE s.state = 'open' AND s.reminded_at IS NULL AND m.state IN ('sent','delivered')"
+        " AND m.sent_at <= ?1 AND s.expires_at > ?2 ORDER BY s.message_id LIMIT 200",
+    [ST_REMINDER_INSERT] =
+        "INSERT INTO messages (trigger_id, milestone, message, kind, recipient, channel, window,"
+        " state, due_at, expires_at, next_attempt_at, created_at, updated_at, survey_id)"
+        " SELECT trigger_id, milestone, message, kind, recipient, channel, window, 'pending',"
+        " ?2, expires_at, ?2, ?3, ?3, id FROM messages WHERE id = ?1",
+    [ST_SURVEY_REMINDED] = "UPDATE surveys SET reminded_at = ?2 WHERE message_id = ?1",
+    [ST_SURVEYS_UNANSWERED] =
+        "UPDATE surveys SET state = 'unanswered' WHERE state = 'open' AND reminded_at <= ?1",
+    /* Survey messages that reached this customer since @since (fatigue). */
+    [ST_SURVEYS_SENT_SINCE] =
+        "SELECT COUNT(*) FROM messages m JOIN triggers t ON t.id = m.trigger_id"
+        " WHERE t.customer_id = ?1 AND m.kind = 'survey' AND m.recipient = 'customer'"
+        " AND (m.state IN ('sent','delivered') OR (m.state = 'sending' AND m.id < ?3))"
+        " AND COALESCE(m.sent_at, m.updated_at) >= ?2",
     [ST_CUSTOMER_SUBSCRIBED] =
         "UPDATE customers SET wechat_subscribed = ?2, updated_at = ?3 WHERE wechat_openid = ?1",
     [ST_MESSAGE_FINISH] =
@@ -364,8 +396,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_MESSAGE_RESCHEDULE] =
         "UPDATE messages SET state = 'pending', next_attempt_at = ?2,"
         " attempts = attempts - ?3 WHERE id = ?1",
+    /* Settled before anything reached a provider: the claim's attempt does
+     * not count. */
     [ST_MESSAGE_SET_STATE] = "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4,"
-                             " updated_at = ?5 WHERE id = ?1",
+                             " updated_at = ?5, attempts = MAX(attempts - 1, 0) WHERE id = ?1",
     [ST_MESSAGE_COUNTS] = "SELECT state, channel, COUNT(*) FROM messages GROUP BY state, channel",
     [ST_DUE_COUNT] =
         "SELECT COUNT(*) FROM messages WHERE state = 'pending' AND next_attempt_at <= ?1",
@@ -657,6 +691,7 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
         m->expires_at = sqlite3_column_int64(q, 9);
         m->next_attempt_at = sqlite3_column_int64(q, 10);
         m->attempts = sqlite3_column_int(q, 11) + 1; /* the one being claimed */
+        m->survey_id = sqlite3_column_int64(q, 12);
         snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
     }
     if (n < limit && rc != SQLITE_DONE) {
@@ -1133,11 +1168,12 @@ int store_ticket_escalated(struct store *s, int64_t id, int report, int answer)
     return exec_stmt(s, q);
 }
 
-int store_customer_opt_out(struct store *s, const char *mobile, int64_t now)
+int store_customer_opt_out(struct store *s, const char *mobile, const char *openid, int64_t now)
 {
     sqlite3_stmt *q = stmt(s, ST_CUSTOMER_OPT_OUT);
     bind_text(q, 1, mobile);
     sqlite3_bind_int64(q, 2, now);
+    bind_text(q, 3, openid);
     return exec_stmt(s, q);
 }
 
@@ -1337,4 +1373,55 @@ int store_customer_opted_out(struct store *s, const char *customer_id)
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return out;
+}
+
+int store_surveys_remind(struct store *s, int64_t sent_before, int64_t now, int64_t due_at,
+                         int64_t *ids, int max)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEYS_TO_REMIND);
+    sqlite3_bind_int64(q, 1, sent_before);
+    sqlite3_bind_int64(q, 2, now);
+    int64_t found[200];
+    int n = 0;
+    while (n < 200 && n < max && sqlite3_step(q) == SQLITE_ROW)
+        found[n++] = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    for (int i = 0; i < n; i++) {
+        q = stmt(s, ST_REMINDER_INSERT);
+        sqlite3_bind_int64(q, 1, found[i]);
+        sqlite3_bind_int64(q, 2, due_at);
+        sqlite3_bind_int64(q, 3, now);
+        if (exec_stmt(s, q) != HF_OK)
+            return -1;
+        ids[i] = sqlite3_last_insert_rowid(s->db);
+        q = stmt(s, ST_SURVEY_REMINDED);
+        sqlite3_bind_int64(q, 1, found[i]);
+        sqlite3_bind_int64(q, 2, now);
+        if (exec_stmt(s, q) != HF_OK)
+            return -1;
+    }
+    return n;
+}
+
+int store_surveys_unanswered(struct store *s, int64_t reminded_before)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEYS_UNANSWERED);
+    sqlite3_bind_int64(q, 1, reminded_before);
+    if (exec_stmt(s, q) != HF_OK)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+int store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
+                             int64_t except_id)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEYS_SENT_SINCE);
+    bind_text(q, 1, customer_id);
+    sqlite3_bind_int64(q, 2, since);
+    sqlite3_bind_int64(q, 3, except_id);
+    int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return n;
 }

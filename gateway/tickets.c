@@ -42,7 +42,7 @@ int tickets_event(struct gateway *gw, int64_t trigger_id, const char *event, int
         const cJSON *proj = cJSON_GetObjectItemCaseSensitive(doc, "project");
         struct planned plans[PLAN_MAX_MESSAGES];
         char err[256];
-        n = plan_event(gw->cfg, gw->cal, m, event, now, now, cust,
+        n = plan_event(gw->cfg, gw->cal, m, event, now, clock_now(), cust,
                        cJSON_GetObjectItemCaseSensitive(proj, "staff"), plans, PLAN_MAX_MESSAGES,
                        err, sizeof err);
         if (n < 0) {
@@ -177,7 +177,10 @@ static int change(struct gateway *gw, int64_t id, const char *text, int resolve,
                  : store_ticket_report(s, id, text, now, &changed);
     if (rc != HF_OK)
         goto rollback;
-    if (changed && resolve && tickets_event(gw, trigger_id, "resolved", now) < 0)
+    /* The follow-up survey goes tickets.followup_after after the
+     * resolution (seed 002: "two or three days later"). */
+    if (changed && resolve &&
+        tickets_event(gw, trigger_id, "resolved", now + gw->cfg->ticket_followup_ms / 1000) < 0)
         goto rollback;
     if (store_commit(s) != HF_OK)
         goto rollback;

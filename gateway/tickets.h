@@ -21,7 +21,8 @@
 struct gateway;
 
 /* Plan the messages of the ticket trigger's milestone marked on=@event,
- * counted from @now, inside the caller's transaction. Returns how many, or
+ * counted from @now (the event's time, possibly later than the clock),
+ * inside the caller's transaction. Returns how many, or
  * -1 on a store error. */
 int tickets_event(struct gateway *gw, int64_t trigger_id, const char *event, int64_t now);
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run every test: each cmocka unit binary in its own process under a
-# timeout, then the end-to-end suite against the real daemon.
+# timeout, then the end-to-end suite against the real daemon (after
+# `npm ci` in tests/browser when its lock file changed: the browser test).
 #   BUILD=build                  where the binaries are
 #   TEST_TIMEOUT_MULTIPLIER=1    stretch timeouts (sanitizer builds)
+#   CI=true                      the browser test must run (no skipping)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -34,6 +36,35 @@ for t in "$BUILD"/tests/test_*; do
   fi
 done
 
+# The browser test's driver: playwright-core, pinned by tests/browser's
+# package-lock.json. `npm ci` runs only when the lock file changed since the
+# last install (a copy of it in node_modules is the stamp). Without npm, or
+# when the install fails, test_09_browser skips itself on a developer
+# machine; under CI=true that is a failure.
+in_ci() { case "${CI:-}" in 1 | true | TRUE | True | yes) return 0 ;; esac; return 1; }
+bdir=tests/browser
+if [ -f "$bdir/package-lock.json" ] &&
+   ! { cmp -s "$bdir/package-lock.json" "$bdir/node_modules/.huifang-lock" &&
+       [ -f "$bdir/node_modules/playwright-core/package.json" ]; }; then
+  if ! command -v npm >/dev/null 2>&1; then
+    if in_ci; then
+      failed=$((failed + 1)); failed_names+=("npm-ci"); echo "FAIL npm ci: npm not found (tools/deps.sh)"
+    else
+      echo "note: npm not found, the browser test is skipped (tools/deps.sh installs nodejs, npm, chromium)"
+    fi
+  elif npm_out=$(cd "$bdir" && npm ci --no-audit --no-fund --loglevel=error 2>&1); then
+    cp "$bdir/package-lock.json" "$bdir/node_modules/.huifang-lock"
+    echo "ok   npm ci ($bdir)"
+  else
+    printf '%s\n' "$npm_out"
+    if in_ci; then
+      failed=$((failed + 1)); failed_names+=("npm-ci"); echo "FAIL npm ci ($bdir)"
+    else
+      echo "note: npm ci in $bdir failed, the browser test is skipped"
+    fi
+  fi
+fi
+
 e2e_log=$(mktemp)
 timeout $((600 * MULT)) python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v >"$e2e_log" 2>&1
 rc=$?
@@ -52,7 +83,7 @@ if [ $rc -ne 0 ]; then
   failed_names+=("e2e")
   echo "FAIL e2e"
 else
-  grep -E ' \.\.\. ' "$e2e_log" | sed 's/^/     /'
+  grep -E ' \.\.\. |^ +artifact: ' "$e2e_log" | sed 's/^/     /'
   echo "ok   e2e ($ran)"
 fi
 rm -f "$e2e_log"

@@ -51,6 +51,10 @@ MASKED = "138****5678"
 PM_PHONE = "13900001111"
 UNDELIVERABLE = "13800000002"     # the mocks report this number undeliverable
 OPENID = "oE2eOpenid0001"
+# Another customer: at most one survey reaches a customer a day, so a test
+# that needs a second survey sent at once sends it to someone else.
+SECOND_CUSTOMER = {"id": "C-0043", "name": "周", "mobile": "13812340043",
+                   "wechat_openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}
 UNSUB_OPENID = "oE2eNotAFollower"  # the WeChat mock answers 43004 for it
 
 TEMPLATE_SEND = "/wechat/cgi-bin/message/template/send"
@@ -327,7 +331,7 @@ class WeChatTest(ChannelCase):
         status, body = m.request("POST", "/_mock/wechat/expire_tokens")
         self.assertEqual(status, 200, body)
         self.assertGreaterEqual(body["expired"], 1)
-        second = self.post(d, trigger_body(customer={"wechat_openid": OPENID}))
+        second = self.post(d, trigger_body(customer=SECOND_CUSTOMER))
         rows = {mid: d.wait_state(mid, ("sent", "failed", "expired"))
                 for mid in second.values()}
         self.assert_settled(d)
@@ -367,7 +371,7 @@ class WeChatTest(ChannelCase):
         self.assertGreater(stored[0]["expires_at"], epoch(TUESDAY_1505) + 3600)
 
         d.restart()
-        second = self.post(d, trigger_body(customer={"wechat_openid": OPENID}))
+        second = self.post(d, trigger_body(customer=SECOND_CUSTOMER))
         for mid in second.values():
             row = d.wait_state(mid, ("sent", "failed", "expired"))
             self.assertEqual((row["state"], row["attempts"]), ("sent", 1))
@@ -641,9 +645,10 @@ class LogTest(ChannelCase):
         for mid in self.post(d, trigger_body(customer={"wechat_openid": OPENID})).values():
             d.wait_state(mid, done)
         self.assertEqual(m.request("POST", "/_mock/wechat/expire_tokens")[0], 200)
-        for mid in self.post(d, trigger_body(customer={"wechat_openid": OPENID})).values():
+        for mid in self.post(d, trigger_body(customer=SECOND_CUSTOMER)).values():
             d.wait_state(mid, done)
-        for mid in self.post(d, trigger_body(customer={"wechat_openid": UNSUB_OPENID})).values():
+        third = {"id": "C-0044", "mobile": "13812340044", "wechat_openid": UNSUB_OPENID}
+        for mid in self.post(d, trigger_body(customer=third)).values():
             d.wait_state(mid, ("delivered", "failed"))
         alert = trigger_body("complaint_escalation", project={"staff": {"pm": {"wecom_id": "ZW"}}})
         for mid in self.post(d, alert).values():

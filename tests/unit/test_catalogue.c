@@ -154,7 +154,8 @@ static void test_real_complaint(void **state)
     const struct cat_message *f = milestone_find_message(m, "followup");
     assert_string_equal(f->on, "resolved");
     assert_string_equal(f->survey, "complaint_followup");
-    assert_int_equal(f->delay_ms, 2 * 86400 * 1000LL);
+    assert_int_equal(f->delay_ms, 0); /* the delay is tickets.followup_after */
+    assert_true(f->fatigue_exempt);
     assert_false(real_ms("completion")->opens_ticket);
     assert_string_equal(milestone_find_message(real_ms("completion"), "rating_confirm")->survey,
                         "completion_rating");
