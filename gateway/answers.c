@@ -7,7 +7,9 @@
 #include "gateway.h"
 #include "log.h"
 #include "survey_def.h"
+#include "plan.h"
 #include "tickets.h"
+#include "windows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +194,54 @@ static cJSON *values_from_reply(const struct survey_def *d, const struct reply *
     return o;
 }
 
+/* "现在不方便，晚点再说" (seed 000: ask when suits them, call back then): keep
+ * the reply, and send the survey again at the hour they named (today, or
+ * 明天/后天), else in the next follow-up window a few hours on — never at
+ * night, inside the survey's validity. */
+static enum answer_outcome busy(struct gateway *gw, int64_t sid, const char *channel,
+                                const char *mobile, const char *text, const char *dedup_key,
+                                const struct reply *r, int64_t now)
+{
+    int64_t at = now + 3 * 3600;
+    if (r->busy_hour >= 0 || r->busy_days > 0) {
+        at = local_day_start(now, r->busy_days) + (r->busy_hour >= 0 ? r->busy_hour : 10) * 3600;
+        if (at <= now)
+            at = now + 3600;
+    }
+    at = plan_window_next(gw->cfg, gw->cal, WINCLASS_SURVEY, at);
+    struct survey_row sr;
+    if (store_survey_get(gw->store, sid, &sr) != HF_OK)
+        return ANSWER_ERROR;
+    free(sr.answers);
+    struct store *s = gw->store;
+    struct answer_rec a = {
+        .message_id = sid, .customer_id = sr.customer_id, .mobile = mobile, .channel = channel,
+        .raw = text, .parsed = "{\"busy\":true}", .score = -1, .amendment = sr.answered_at > 0,
+        .dedup_key = dedup_key, .received_at = now,
+    };
+    int rc = store_begin(s);
+    if (rc == HF_OK)
+        rc = store_answer_add(s, &a, NULL);
+    if (rc == HF_ERR_CONFLICT) {
+        store_rollback(s);
+        return ANSWER_DUPLICATE;
+    }
+    int64_t mid = 0;
+    if (rc == HF_OK && at > 0 && at < sr.expires_at)
+        rc = store_survey_resend(s, sid, at, now, &mid);
+    if (rc != HF_OK || store_commit(s) != HF_OK) {
+        store_rollback(s);
+        return ANSWER_ERROR;
+    }
+    char iso[32];
+    iso8601_format_local(at, iso);
+    LOG_INFO("answers", "survey=%lld busy: asked again message=%lld at=%s", (long long)sid,
+             (long long)mid, mid ? iso : "-");
+    if (mid)
+        dispatch_kick(gw->disp);
+    return ANSWER_STORED;
+}
+
 enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
                                        const char *mobile, const char *openid, const char *text,
                                        const char *dedup_key, struct reply *parsed,
@@ -250,6 +300,8 @@ enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
         return ANSWER_UNMATCHED;
     }
     *survey_id = sid;
+    if (parsed->kind == REPLY_BUSY)
+        return busy(gw, sid, channel, mobile, text, dedup_key, parsed, now);
     struct survey_row sr;
     if (store_survey_get(gw->store, sid, &sr) != HF_OK)
         return ANSWER_ERROR;

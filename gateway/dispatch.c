@@ -504,7 +504,8 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
             return;
         }
     }
-    if (cm->kind == KIND_SURVEY && cm->to == RCPT_CUSTOMER && !cm->fatigue_exempt) {
+    if (cm->kind == KIND_SURVEY && cm->to == RCPT_CUSTOMER && !cm->fatigue_exempt &&
+        row->survey_id == 0 /* reminders and "later, please" resends are not new surveys */) {
         /* At most one survey a customer a day (seed 000: never pester the
          * customer): a second one waits for the next day's window. */
         const char *cid = json_str(cJSON_GetObjectItemCaseSensitive(doc, "customer"), "id");

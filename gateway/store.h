@@ -274,6 +274,10 @@ int store_customer_wechat_subscribed(struct store *s, const char *openid, int su
  * survey reminded. Fills @ids; returns how many, or -1. */
 int store_surveys_remind(struct store *s, int64_t sent_before, int64_t now, int64_t due_at,
                          int64_t *ids, int max);
+/* Send survey @survey_id again at @due_at (the customer said "busy, later"):
+ * a message of its own that opens the same survey. */
+int store_survey_resend(struct store *s, int64_t survey_id, int64_t due_at, int64_t now,
+                        int64_t *id);
 /* Open surveys reminded at or before @reminded_before become "unanswered".
  * Returns how many, or -1. */
 int store_surveys_unanswered(struct store *s, int64_t reminded_before);

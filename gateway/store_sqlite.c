@@ -1425,3 +1425,16 @@ int store_surveys_sent_since(struct store *s, const char *customer_id, int64_t s
     sqlite3_clear_bindings(q);
     return n;
 }
+
+int store_survey_resend(struct store *s, int64_t survey_id, int64_t due_at, int64_t now,
+                        int64_t *id)
+{
+    sqlite3_stmt *q = stmt(s, ST_REMINDER_INSERT);
+    sqlite3_bind_int64(q, 1, survey_id);
+    sqlite3_bind_int64(q, 2, due_at);
+    sqlite3_bind_int64(q, 3, now);
+    int rc = exec_stmt(s, q);
+    if (rc == HF_OK && id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
