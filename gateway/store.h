@@ -256,6 +256,10 @@ int store_ticket_resolve(struct store *s, int64_t id, const char *resolution, in
 int store_tickets_overdue(struct store *s, int64_t now, int answer_clock,
                           void (*fn)(void *arg, int64_t id, int64_t trigger_id), void *arg);
 int store_ticket_escalated(struct store *s, int64_t id, int report, int answer);
+/* A resolved ticket whose follow-up survey was answered badly opens again
+ * with fresh clocks. *changed = 0 if it was not resolved. */
+int store_ticket_reopen(struct store *s, int64_t id, int64_t report_due, int64_t answer_due,
+                        const char *why, int *changed);
 /* The ticket a (complaint) trigger opened: HF_OK or HF_ERR_NOTFOUND. */
 int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, int64_t *report_due,
                             int64_t *answer_due);

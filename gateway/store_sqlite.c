@@ -244,6 +244,7 @@ enum stmt_id {
     ST_SURVEY_REMINDED,
     ST_SURVEYS_UNANSWERED,
     ST_SURVEYS_SENT_SINCE,
+    ST_TICKET_REOPEN,
     ST__COUNT
 };
 
@@ -373,6 +374,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SURVEY_REMINDED] = "UPDATE surveys SET reminded_at = ?2 WHERE message_id = ?1",
     [ST_SURVEYS_UNANSWERED] =
         "UPDATE surveys SET state = 'unanswered' WHERE state = 'open' AND reminded_at <= ?1",
+    [ST_TICKET_REOPEN] =
+        "UPDATE tickets SET state = 'open', report_due_at = ?2, answer_due_at = ?3,"
+        " report_escalated = 0, answer_escalated = 0,"
+        " detail = COALESCE(detail, '') || '；重新打开：' || ?4"
+        " WHERE id = ?1 AND state = 'resolved'",
     /* Survey messages that reached this customer since @since (fatigue). */
     [ST_SURVEYS_SENT_SINCE] =
         "SELECT COUNT(*) FROM messages m JOIN triggers t ON t.id = m.trigger_id"
@@ -1436,5 +1442,18 @@ int store_survey_resend(struct store *s, int64_t survey_id, int64_t due_at, int6
     int rc = exec_stmt(s, q);
     if (rc == HF_OK && id)
         *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+int store_ticket_reopen(struct store *s, int64_t id, int64_t report_due, int64_t answer_due,
+                        const char *why, int *changed)
+{
+    sqlite3_stmt *q = stmt(s, ST_TICKET_REOPEN);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, report_due);
+    sqlite3_bind_int64(q, 3, answer_due);
+    bind_text(q, 4, why);
+    int rc = exec_stmt(s, q);
+    *changed = rc == HF_OK && sqlite3_changes(s->db) > 0;
     return rc;
 }

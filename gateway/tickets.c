@@ -71,6 +71,20 @@ int64_t tickets_open_for_survey(struct gateway *gw, int64_t survey_id, const cha
     if (store_survey_get(gw->store, survey_id, &sr) != HF_OK)
         return -1;
     free(sr.answers);
+    /* The follow-up survey of a resolved complaint: a bad answer reopens
+     * that ticket (seed 002: confirm the customer is satisfied with how
+     * it was handled) rather than opening another one. */
+    int64_t tid, rdue, adue;
+    if (store_ticket_by_trigger(gw->store, sr.trigger_id, &tid, &rdue, &adue) == HF_OK) {
+        int changed = 0;
+        if (store_ticket_reopen(gw->store, tid, now + gw->cfg->ticket_report_ms / 1000,
+                                now + gw->cfg->ticket_answer_ms / 1000, why, &changed) != HF_OK)
+            return -1;
+        if (changed)
+            LOG_INFO("tickets", "reopened ticket=%lld survey=%lld reason=\"%s\"", (long long)tid,
+                     (long long)survey_id, why);
+        return changed ? tid : 0;
+    }
     cJSON *doc = trigger_doc(gw, sr.trigger_id);
     if (!doc)
         return -1;

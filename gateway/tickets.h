@@ -28,7 +28,8 @@ int tickets_event(struct gateway *gw, int64_t trigger_id, const char *event, int
 
 /* Open a ticket for a survey answer (@why names it for people) by making
  * the internal "complaint" trigger, inside the caller's transaction. The
- * same survey opens at most one ticket. Returns the ticket id, 0 when the
+ * same survey opens at most one ticket; a bad answer to a complaint's
+ * follow-up survey reopens that complaint's ticket instead. Returns the ticket id, 0 when the
  * survey already had one, -1 on error. */
 int64_t tickets_open_for_survey(struct gateway *gw, int64_t survey_id, const char *why,
                                 int64_t now);

@@ -28,9 +28,8 @@ import xml.etree.ElementTree as ET
 from harness import (ADMIN_TOKEN, COMPANY_NAME, CS_TOKEN, CST, PUBLIC_URL, TEMPLATES,
                      TRIGGER_TOKEN, TUESDAY_1505, deep_merge, epoch, iso_local, trigger_body,
                      wait_until)
-from test_06_channels import (ALIYUN_SEND, CB_TOKEN, MOBILE, OPENID, SIGN_NAME, TENCENT_SEND,
-                              TEMPLATE_SEND, WECOM_SEND, WX_APPID, ChannelCase, sms_customer,
-                              survey_link, survey_token)
+from test_06_channels import (ALIYUN_SEND, CB_TOKEN, MOBILE, OPENID, SIGN_NAME, TEMPLATE_SEND,
+                              WECOM_SEND, WX_APPID, ChannelCase, sms_customer, survey_link)
 
 CS_MANAGER = {"name": "刘芳", "phone": "13900005555", "wecom_id": "LiuFang"}
 PM_WECOM = "ZhangWei"
@@ -457,8 +456,8 @@ class SmsReplyTest(AnswerCase):
         before = len(self.records(m, ALIYUN_SEND))
         ids = self.post(d, trigger_body("completion"))
         row = d.wait_state(ids["survey"], DONE)
-        self.assertEqual((row["state"], row["last_code"], d.attempts(ids["survey"])),
-                         ("cancelled", "opted_out", []))
+        self.assertEqual((row["state"], row["last_code"], row["attempts"],
+                          d.attempts(ids["survey"])), ("cancelled", "opted_out", 0, []))
         d.wait_state(ids["notice"], ("sent", "delivered"))
         self.assert_settled(d)
         keys = [r["idempotency_key"] for r in self.records(m, ALIYUN_SEND)[before:]]
@@ -829,6 +828,10 @@ class TicketTest(AnswerCase):
         self.assertEqual(status, 200, resp)
         self.assertEqual([(x["project_id"], x["customer_id"]) for x in resp["tickets"]],
                          [("P-2026-0042", "C-0042")], resp)
+        # It is the same ticket, open again with fresh clocks: not a second one.
+        self.assertEqual(resp["tickets"][0]["id"], t["id"])
+        self.assertEqual(len(self.tickets(d)), 1)
+        self.assertIn("重新打开", resp["tickets"][0]["detail"])
 
     def test_ticket_api_errors(self):
         m, d = self.start_webhook()
