@@ -139,6 +139,25 @@ extern const struct channel_adapter tencent_sms_adapter; /* tencent_sms.c */
  * unreserved kept, everything else %XX upper-case, space as %20). Appends
  * to @out. */
 void adapter_pct_encode(struct buf *out, const char *s);
+/* @base without trailing slashes, then @path. Caller owns; free(). */
+char *adapter_url_join(const char *base, const char *path);
+/* A non-empty string member of @o, or NULL. Borrowed. */
+const char *adapter_str(const cJSON *o, const char *key);
+/* Copy a provider's message for an error text: control characters become
+ * spaces, and nothing is copied if it contains @secret (a provider that
+ * echoes its parameters must not leak a secret into logs). */
+void adapter_copy_sanitized(char *out, size_t outlen, const char *s, const char *secret);
+/* The next 00:00 in Beijing (UTC+8) strictly after @now, UTC seconds:
+ * providers' daily quotas start over then. */
+int64_t adapter_next_beijing_midnight(int64_t now);
+/* Read a WeChat-family token answer ({"access_token","expires_in"} or
+ * {"errcode","errmsg"}) for token_parse: errcodes in @retry_codes (busy,
+ * quotas) are retryable, others need a person (@hint names them). */
+int adapter_token_answer(const char *provider, const struct http_resp *resp, const char *secret,
+                         const long *retry_codes, size_t nretry, const char *(*hint)(long code),
+                         char *token, size_t toklen, int64_t *expires_in, int *retryable,
+                         char *err, size_t errlen);
+
 /* "hf-<id>": the provider-side dedup id of a message (client_msg_id,
  * OutId, SessionContext, Idempotency-Key). @out needs 32 bytes. */
 void adapter_dedup_id(int64_t id, char out[32]);

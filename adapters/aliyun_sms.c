@@ -51,7 +51,6 @@
 
 #define ALIYUN_ACTION "SendSms"
 #define ALIYUN_VERSION "2017-05-25"
-#define ALIYUN_BEIJING_OFFSET (8 * 3600)
 #define ALIYUN_MINUTE_DEFER_S 60
 
 static int aliyun_sms_enabled(const struct config *cfg)
@@ -363,17 +362,6 @@ static void set_detail(struct send_result *res, const cJSON *msg, const cJSON *r
     buf_cleanup(&b);
 }
 
-/* The next midnight in Beijing (UTC+8, no DST) after @now, in UTC seconds:
- * when Aliyun's daily counters start again. */
-static int64_t next_beijing_midnight(int64_t now)
-{
-    int64_t local = now + ALIYUN_BEIJING_OFFSET;
-    int64_t day = local / 86400;
-    if (local < 0 && local % 86400)
-        day--;
-    return (day + 1) * 86400 - ALIYUN_BEIJING_OFFSET;
-}
-
 static void aliyun_sms_parse(const struct config *cfg, const struct out_msg *m,
                              const struct http_resp *resp, struct send_result *res)
 {
@@ -427,7 +415,7 @@ static void aliyun_sms_parse(const struct config *cfg, const struct out_msg *m,
         break;
     case ALIYUN_DAY_LIMIT:
         res->outcome = SEND_DEFER;
-        res->defer_until = next_beijing_midnight(m->now);
+        res->defer_until = adapter_next_beijing_midnight(m->now);
         break;
     case ALIYUN_FAIL:
     default:

@@ -112,3 +112,92 @@ int adapter_classify_http(const struct http_resp *resp, struct send_result *res)
         res->outcome = SEND_FAIL;
     return 1;
 }
+
+char *adapter_url_join(const char *base, const char *path)
+{
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    return xasprintf("%.*s%s", (int)n, base, path);
+}
+
+const char *adapter_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+void adapter_copy_sanitized(char *out, size_t outlen, const char *s, const char *secret)
+{
+    if (!outlen)
+        return;
+    out[0] = '\0';
+    if (!s || (secret && secret[0] && strstr(s, secret)))
+        return;
+    size_t i = 0;
+    for (; s[i] && i + 1 < outlen; i++)
+        out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
+    out[i] = '\0';
+}
+
+int64_t adapter_next_beijing_midnight(int64_t now)
+{
+    int64_t local = now + 8 * 3600;
+    int64_t day = local / 86400;
+    if (local < 0 && local % 86400)
+        day--; /* floor for times before 1970, for completeness */
+    return (day + 1) * 86400 - 8 * 3600;
+}
+
+int adapter_token_answer(const char *provider, const struct http_resp *resp, const char *secret,
+                         const long *retry_codes, size_t nretry, const char *(*hint)(long code),
+                         char *token, size_t toklen, int64_t *expires_in, int *retryable,
+                         char *err, size_t errlen)
+{
+    struct send_result http;
+    memset(&http, 0, sizeof http);
+    if (adapter_classify_http(resp, &http)) {
+        *retryable = http.outcome == SEND_RETRY;
+        snprintf(err, errlen, "%s token: %s (%s)", provider, http.code, http.detail);
+        return -1;
+    }
+    cJSON *j = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+    int rc = -1;
+    if (!cJSON_IsObject(j)) {
+        *retryable = 1;
+        snprintf(err, errlen, "%s token: unreadable answer (HTTP %ld, %zu bytes)", provider,
+                 resp->status, resp->body_len);
+        goto out;
+    }
+    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(j, "errcode");
+    long code = cJSON_IsNumber(ec) ? (long)ec->valuedouble : 0;
+    if (code != 0) {
+        char msg[96];
+        adapter_copy_sanitized(msg, sizeof msg, adapter_str(j, "errmsg"), secret);
+        /* busy and quotas pass; everything else needs a person */
+        *retryable = 0;
+        for (size_t i = 0; i < nretry; i++)
+            *retryable |= code == retry_codes[i];
+        snprintf(err, errlen, "%s token: errcode %ld (%s)%s%s", provider, code, hint(code),
+                 msg[0] ? ": " : "", msg);
+        goto out;
+    }
+    const char *tok = adapter_str(j, "access_token");
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
+    if (!tok || !cJSON_IsNumber(exp) || exp->valuedouble < 1 || exp->valuedouble > 1e9) {
+        *retryable = 1;
+        snprintf(err, errlen, "%s token: answer without access_token/expires_in", provider);
+        goto out;
+    }
+    if (strlen(tok) >= toklen) {
+        *retryable = 0;
+        snprintf(err, errlen, "%s token: access_token longer than %zu bytes", provider, toklen - 1);
+        goto out;
+    }
+    memcpy(token, tok, strlen(tok) + 1);
+    *expires_in = (int64_t)exp->valuedouble;
+    rc = 0;
+out:
+    cJSON_Delete(j);
+    return rc;
+}

@@ -251,12 +251,6 @@ static int pattern_match(const char *pat, const char *code)
            strcmp(code + n - suf, star + 1) == 0;
 }
 
-/* The next midnight in Beijing (UTC+8, no DST) strictly after @now. */
-static int64_t next_beijing_midnight(int64_t now)
-{
-    return ((now + TENCENT_CN_OFFSET) / 86400 + 1) * 86400 - TENCENT_CN_OFFSET;
-}
-
 /* Fill @res for a Tencent error @code with @message (may be NULL). */
 static void classify_code(const char *code, const char *message, int64_t now,
                           struct send_result *res)
@@ -273,7 +267,7 @@ static void classify_code(const char *code, const char *message, int64_t now,
     switch (defer) {
     case DEFER_30S: res->defer_until = now + 30; break;
     case DEFER_1H: res->defer_until = now + 3600; break;
-    case DEFER_MIDNIGHT: res->defer_until = next_beijing_midnight(now); break;
+    case DEFER_MIDNIGHT: res->defer_until = adapter_next_beijing_midnight(now); break;
     case DEFER_NONE: res->defer_until = 0; break;
     }
     snprintf(res->code, sizeof res->code, "%s", code);

@@ -45,54 +45,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WECHAT_BEIJING_OFFSET_S (8 * 3600) /* China has no DST */
 #define WECHAT_MINUTE_DEFER_S 60
 
 /* ===================================================================== */
 /* Helpers                                                                 */
 /* ===================================================================== */
-
-/* @base without trailing slashes, then @path. Caller owns the result. */
-static char *url_join(const char *base, const char *path)
-{
-    size_t n = strlen(base);
-    while (n > 0 && base[n - 1] == '/')
-        n--;
-    return xasprintf("%.*s%s", (int)n, base, path);
-}
-
-static const char *str_member(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
-
-/* Copy @s into @out for an error text: control characters become spaces,
- * and nothing at all is copied if it contains @secret (a provider that
- * echoes its parameters must not leak the AppSecret into logs). */
-static void copy_sanitized(char *out, size_t outlen, const char *s, const char *secret)
-{
-    if (!outlen)
-        return;
-    out[0] = '\0';
-    if (!s || (secret && secret[0] && strstr(s, secret)))
-        return;
-    size_t i = 0;
-    for (; s[i] && i + 1 < outlen; i++)
-        out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
-    out[i] = '\0';
-}
-
-/* The next 00:00 in Beijing (UTC+8) strictly after @now, as UTC seconds:
- * WeChat's daily quotas start over then. */
-static int64_t next_beijing_midnight(int64_t now)
-{
-    int64_t local = now + WECHAT_BEIJING_OFFSET_S;
-    int64_t day = local / 86400;
-    if (local < 0 && local % 86400)
-        day--; /* floor for times before 1970, for completeness */
-    return (day + 1) * 86400 - WECHAT_BEIJING_OFFSET_S;
-}
 
 /* Skip JSON whitespace in @p[*i..n). */
 static void skip_ws(const char *p, size_t n, size_t *i)
@@ -208,7 +165,7 @@ static int wechat_enabled(const struct config *cfg)
 static int wechat_can_reach(const struct config *cfg, const cJSON *recipient)
 {
     (void)cfg;
-    return str_member(recipient, "wechat_openid") != NULL;
+    return adapter_str(recipient, "wechat_openid") != NULL;
 }
 
 /* ===================================================================== */
@@ -234,7 +191,7 @@ static int wechat_token_request(const struct config *cfg, int force, struct http
         cJSON_Delete(doc);
         HF_ASSERT(body);
         req->method = xstrdup("POST");
-        req->url = url_join(cfg->wechat_base_url, "/cgi-bin/stable_token");
+        req->url = adapter_url_join(cfg->wechat_base_url, "/cgi-bin/stable_token");
         req->body = xstrdup(body);
         req->body_len = strlen(body);
         cJSON_free(body);
@@ -246,7 +203,7 @@ static int wechat_token_request(const struct config *cfg, int force, struct http
          * token (the old one stays valid for 5 more minutes). */
         struct buf u;
         buf_init(&u);
-        char *base = url_join(cfg->wechat_base_url, "/cgi-bin/token");
+        char *base = adapter_url_join(cfg->wechat_base_url, "/cgi-bin/token");
         buf_puts(&u, base);
         free(base);
         buf_puts(&u, "?grant_type=client_credential&appid=");
@@ -281,53 +238,13 @@ static const char *token_error_hint(long code)
 }
 
 static int wechat_token_parse(const struct config *cfg, const struct http_resp *resp, char *token,
-                              size_t toklen, int64_t *expires_in, int *retryable, char *err,
-                              size_t errlen)
+                             size_t toklen, int64_t *expires_in, int *retryable, char *err,
+                             size_t errlen)
 {
-    struct send_result http;
-    memset(&http, 0, sizeof http);
-    if (adapter_classify_http(resp, &http)) {
-        *retryable = http.outcome == SEND_RETRY;
-        snprintf(err, errlen, "wechat token: %s (%s)", http.code, http.detail);
-        return -1;
-    }
-    cJSON *j = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
-    int rc = -1;
-    if (!cJSON_IsObject(j)) {
-        *retryable = 1;
-        snprintf(err, errlen, "wechat token: unreadable answer (HTTP %ld, %zu bytes)",
-                 resp->status, resp->body_len);
-        goto out;
-    }
-    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(j, "errcode");
-    long code = cJSON_IsNumber(ec) ? (long)ec->valuedouble : 0;
-    if (code != 0) {
-        char msg[96];
-        copy_sanitized(msg, sizeof msg, str_member(j, "errmsg"), cfg->wechat_secret);
-        /* busy and quotas pass; everything else needs a person */
-        *retryable = code == -1 || code == 45009 || code == 45011;
-        snprintf(err, errlen, "wechat token: errcode %ld (%s)%s%s", code, token_error_hint(code),
-                 msg[0] ? ": " : "", msg);
-        goto out;
-    }
-    const char *tok = str_member(j, "access_token");
-    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
-    if (!tok || !cJSON_IsNumber(exp) || exp->valuedouble < 1 || exp->valuedouble > 1e9) {
-        *retryable = 1;
-        snprintf(err, errlen, "wechat token: answer without access_token/expires_in");
-        goto out;
-    }
-    if (strlen(tok) >= toklen) {
-        *retryable = 0;
-        snprintf(err, errlen, "wechat token: access_token longer than %zu bytes", toklen - 1);
-        goto out;
-    }
-    memcpy(token, tok, strlen(tok) + 1);
-    *expires_in = (int64_t)exp->valuedouble;
-    rc = 0;
-out:
-    cJSON_Delete(j);
-    return rc;
+    static const long retry[] = {-1, 45009, 45011};
+    return adapter_token_answer("wechat", resp, cfg->wechat_secret, retry, sizeof retry / sizeof retry[0],
+                                token_error_hint, token, toklen, expires_in, retryable, err,
+                                errlen);
 }
 
 /* ===================================================================== */
@@ -345,7 +262,7 @@ static int wechat_build(const struct config *cfg, const struct out_msg *m, struc
         snprintf(err, errlen, "channels.wechat.base_url is not set");
         return -1;
     }
-    const char *openid = str_member(m->recipient, "wechat_openid");
+    const char *openid = adapter_str(m->recipient, "wechat_openid");
     if (!openid) {
         snprintf(err, errlen, "recipient has no wechat_openid");
         return -1;
@@ -355,13 +272,13 @@ static int wechat_build(const struct config *cfg, const struct out_msg *m, struc
         snprintf(err, errlen, "the message template has no wechat part");
         return -1;
     }
-    const char *template_id = str_member(wx, "template_id");
+    const char *template_id = adapter_str(wx, "template_id");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(wx, "data");
     if (!template_id || !cJSON_IsObject(data)) {
         snprintf(err, errlen, "the wechat part needs template_id and data");
         return -1;
     }
-    const char *link = str_member(wx, "url");
+    const char *link = adapter_str(wx, "url");
     char dedup[32];
     adapter_dedup_id(m->id, dedup);
 
@@ -378,7 +295,7 @@ static int wechat_build(const struct config *cfg, const struct out_msg *m, struc
 
     struct buf u;
     buf_init(&u);
-    char *base = url_join(cfg->wechat_base_url, "/cgi-bin/message/template/send?access_token=");
+    char *base = adapter_url_join(cfg->wechat_base_url, "/cgi-bin/message/template/send?access_token=");
     buf_puts(&u, base);
     free(base);
     adapter_pct_encode(&u, m->access_token);
@@ -420,7 +337,7 @@ static void wechat_parse(const struct config *cfg, const struct out_msg *m,
     }
     long code = cJSON_IsNumber(ec) ? (long)ec->valuedouble : 0;
     snprintf(res->code, sizeof res->code, "wechat_%ld", code);
-    copy_sanitized(res->detail, sizeof res->detail, str_member(j, "errmsg"), NULL);
+    adapter_copy_sanitized(res->detail, sizeof res->detail, adapter_str(j, "errmsg"), NULL);
 
     switch (code) {
     case 0:
@@ -442,7 +359,7 @@ static void wechat_parse(const struct config *cfg, const struct out_msg *m,
         break;
     case 45009:
         res->outcome = SEND_DEFER;
-        res->defer_until = next_beijing_midnight(m->now);
+        res->defer_until = adapter_next_beijing_midnight(m->now);
         break;
     case 45011:
         res->outcome = SEND_DEFER;

@@ -47,51 +47,11 @@
 #define WECOM_CONTENT_MAX 2048             /* bytes of text.content */
 #define WECOM_ELLIPSIS "\xe2\x80\xa6"      /* "…", 3 bytes */
 #define WECOM_DUP_INTERVAL_S 1800
-#define WECOM_BEIJING_OFFSET_S (8 * 3600)
 #define WECOM_MINUTE_DEFER_S 60
 
 /* ===================================================================== */
 /* Helpers                                                                 */
 /* ===================================================================== */
-
-/* @base without trailing slashes, then @path. Caller owns the result. */
-static char *url_join(const char *base, const char *path)
-{
-    size_t n = strlen(base);
-    while (n > 0 && base[n - 1] == '/')
-        n--;
-    return xasprintf("%.*s%s", (int)n, base, path);
-}
-
-static const char *str_member(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
-
-/* Copy @s for an error text: control characters become spaces; nothing is
- * copied if it contains @secret. */
-static void copy_sanitized(char *out, size_t outlen, const char *s, const char *secret)
-{
-    if (!outlen)
-        return;
-    out[0] = '\0';
-    if (!s || (secret && secret[0] && strstr(s, secret)))
-        return;
-    size_t i = 0;
-    for (; s[i] && i + 1 < outlen; i++)
-        out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
-    out[i] = '\0';
-}
-
-static int64_t next_beijing_midnight(int64_t now)
-{
-    int64_t local = now + WECOM_BEIJING_OFFSET_S;
-    int64_t day = local / 86400;
-    if (local < 0 && local % 86400)
-        day--;
-    return (day + 1) * 86400 - WECOM_BEIJING_OFFSET_S;
-}
 
 /* The length of the longest prefix of @s (@len bytes) that is at most
  * @max bytes and does not end inside a UTF-8 sequence. */
@@ -134,7 +94,7 @@ static int wecom_enabled(const struct config *cfg)
 static int wecom_can_reach(const struct config *cfg, const cJSON *recipient)
 {
     (void)cfg;
-    return str_member(recipient, "wecom_id") != NULL;
+    return adapter_str(recipient, "wecom_id") != NULL;
 }
 
 /* ===================================================================== */
@@ -152,7 +112,7 @@ static int wecom_token_request(const struct config *cfg, int force, struct http_
     }
     struct buf u;
     buf_init(&u);
-    char *base = url_join(cfg->wecom_base_url, "/cgi-bin/gettoken?corpid=");
+    char *base = adapter_url_join(cfg->wecom_base_url, "/cgi-bin/gettoken?corpid=");
     buf_puts(&u, base);
     free(base);
     adapter_pct_encode(&u, cfg->wecom_corpid);
@@ -183,49 +143,10 @@ static int wecom_token_parse(const struct config *cfg, const struct http_resp *r
                              size_t toklen, int64_t *expires_in, int *retryable, char *err,
                              size_t errlen)
 {
-    struct send_result http;
-    memset(&http, 0, sizeof http);
-    if (adapter_classify_http(resp, &http)) {
-        *retryable = http.outcome == SEND_RETRY;
-        snprintf(err, errlen, "wecom token: %s (%s)", http.code, http.detail);
-        return -1;
-    }
-    cJSON *j = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
-    int rc = -1;
-    if (!cJSON_IsObject(j)) {
-        *retryable = 1;
-        snprintf(err, errlen, "wecom token: unreadable answer (HTTP %ld, %zu bytes)",
-                 resp->status, resp->body_len);
-        goto out;
-    }
-    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(j, "errcode");
-    long code = cJSON_IsNumber(ec) ? (long)ec->valuedouble : 0;
-    if (code != 0) {
-        char msg[96];
-        copy_sanitized(msg, sizeof msg, str_member(j, "errmsg"), cfg->wecom_secret);
-        *retryable = code == -1 || code == 45009 || code == 45033;
-        snprintf(err, errlen, "wecom token: errcode %ld (%s)%s%s", code, token_error_hint(code),
-                 msg[0] ? ": " : "", msg);
-        goto out;
-    }
-    const char *tok = str_member(j, "access_token");
-    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
-    if (!tok || !cJSON_IsNumber(exp) || exp->valuedouble < 1 || exp->valuedouble > 1e9) {
-        *retryable = 1;
-        snprintf(err, errlen, "wecom token: answer without access_token/expires_in");
-        goto out;
-    }
-    if (strlen(tok) >= toklen) {
-        *retryable = 0;
-        snprintf(err, errlen, "wecom token: access_token longer than %zu bytes", toklen - 1);
-        goto out;
-    }
-    memcpy(token, tok, strlen(tok) + 1);
-    *expires_in = (int64_t)exp->valuedouble;
-    rc = 0;
-out:
-    cJSON_Delete(j);
-    return rc;
+    static const long retry[] = {-1, 45009, 45033};
+    return adapter_token_answer("wecom", resp, cfg->wecom_secret, retry, sizeof retry / sizeof retry[0],
+                                token_error_hint, token, toklen, expires_in, retryable, err,
+                                errlen);
 }
 
 /* ===================================================================== */
@@ -243,12 +164,12 @@ static int wecom_build(const struct config *cfg, const struct out_msg *m, struct
         snprintf(err, errlen, "channels.wecom.base_url is not set");
         return -1;
     }
-    const char *user = str_member(m->recipient, "wecom_id");
+    const char *user = adapter_str(m->recipient, "wecom_id");
     if (!user) {
         snprintf(err, errlen, "recipient has no wecom_id");
         return -1;
     }
-    const char *text = str_member(m->rendered, "text");
+    const char *text = adapter_str(m->rendered, "text");
     if (!text) {
         snprintf(err, errlen, "rendered message has no text");
         return -1;
@@ -285,7 +206,7 @@ static int wecom_build(const struct config *cfg, const struct out_msg *m, struct
 
     struct buf u;
     buf_init(&u);
-    char *base = url_join(cfg->wecom_base_url, "/cgi-bin/message/send?access_token=");
+    char *base = adapter_url_join(cfg->wecom_base_url, "/cgi-bin/message/send?access_token=");
     buf_puts(&u, base);
     free(base);
     adapter_pct_encode(&u, m->access_token);
@@ -318,14 +239,14 @@ static void wecom_parse(const struct config *cfg, const struct out_msg *m,
     }
     long code = (long)ec->valuedouble;
     snprintf(res->code, sizeof res->code, "wecom_%ld", code);
-    copy_sanitized(res->detail, sizeof res->detail, str_member(j, "errmsg"), NULL);
+    adapter_copy_sanitized(res->detail, sizeof res->detail, adapter_str(j, "errmsg"), NULL);
 
     switch (code) {
     case 0: {
-        const char *user = str_member(m->recipient, "wecom_id");
+        const char *user = adapter_str(m->recipient, "wecom_id");
         const char *lists[] = {"invaliduser", "unlicenseduser"};
         for (size_t i = 0; user && i < HF_ARRAY_LEN(lists); i++) {
-            if (list_has_user(str_member(j, lists[i]), user)) {
+            if (list_has_user(adapter_str(j, lists[i]), user)) {
                 res->outcome = SEND_UNREACHABLE;
                 snprintf(res->code, sizeof res->code, "wecom_%s", lists[i]);
                 snprintf(res->detail, sizeof res->detail,
@@ -355,9 +276,9 @@ static void wecom_parse(const struct config *cfg, const struct out_msg *m,
         res->outcome = SEND_UNREACHABLE;
         break;
     case 45009: {
-        const char *msg = str_member(j, "errmsg");
+        const char *msg = adapter_str(j, "errmsg");
         res->outcome = SEND_DEFER;
-        res->defer_until = msg && strstr(msg, "daily") ? next_beijing_midnight(m->now)
+        res->defer_until = msg && strstr(msg, "daily") ? adapter_next_beijing_midnight(m->now)
                                                        : m->now + WECOM_MINUTE_DEFER_S;
         break;
     }
