@@ -78,12 +78,30 @@ static void render(struct gateway *gw, struct http_request *req, struct http_res
     localtime_r(&tt, &tm);
     snprintf(expires, sizeof expires, "%d月%d日", tm.tm_mon + 1, tm.tm_mday);
     snprintf(action, sizeof action, "/s/%s", req->path_tail);
+    /* The surveys sent together with this one today, reached from here. */
+    struct merged_survey ms[8];
+    struct page_link links[8];
+    char hrefs[8][SURVEY_TOKEN_MAX + 8];
+    int nm = store_surveys_merged_into(gw->store, sid, ms, 8), nl = 0;
+    for (int i = 0; i < nm; i++) {
+        const struct survey_def *md = survey_set_find(gw->surveys, ms[i].survey);
+        if (!md || clock_now() > ms[i].expires_at || strcmp(ms[i].state, "unanswered") == 0)
+            continue;
+        char tok[SURVEY_TOKEN_MAX];
+        survey_token_make(gw->cfg->survey_secret, ms[i].id, ms[i].expires_at, tok);
+        snprintf(hrefs[nl], sizeof hrefs[nl], "/s/%s", tok);
+        links[nl].title = md->title;
+        links[nl].href = hrefs[nl];
+        links[nl].answered = strcmp(ms[i].state, "answered") == 0;
+        nl++;
+    }
     struct page_ctx ctx = {
         .company_name = gw->cfg->company_name, .company_phone = gw->cfg->company_phone,
         .customer_name = jstr(cust, "name"), .customer_title = jstr(cust, "title"),
         .milestone_name = m ? m->name : NULL, .stage = jstr(vars, "stage"),
         .expires = expires, .action = action,
         .previous = pending ? pending : previous, .notice = notice, .notice_field = notice_field,
+        .more = nl ? links : NULL, .nmore = (size_t)nl,
     };
     resp->status = status;
     resp->body = survey_page_render(d, &ctx);

@@ -449,6 +449,41 @@ static int64_t limited_until(struct dispatcher *d, const struct channel_adapter 
     return 0;
 }
 
+/* The other surveys this customer would get today go with this one: one
+ * message, one link (its page lists them). Best effort: on a store error
+ * they are simply sent on their own later (the fatigue rule defers them). */
+static void merge_todays_surveys(struct dispatcher *d, const struct message_row *row,
+                                 const char *customer_id, int64_t now)
+{
+    struct gateway *gw = d->gw;
+    struct merge_candidate c[16];
+    int n = store_surveys_due_today(gw->store, customer_id, row->id, local_day_start(now, 1), c,
+                                    16);
+    if (n <= 0)
+        return;
+    if (store_begin(gw->store) != HF_OK)
+        return;
+    int merged = 0;
+    for (int i = 0; i < n; i++) {
+        const struct milestone *m = catalogue_find(gw->cat, c[i].milestone);
+        const struct cat_message *cm = m ? milestone_find_message(m, c[i].message) : NULL;
+        if (!cm || cm->fatigue_exempt)
+            continue;
+        if (store_survey_merge(gw->store, c[i].id, row->id, now) != HF_OK) {
+            store_rollback(gw->store);
+            return;
+        }
+        merged++;
+    }
+    if (store_commit(gw->store) != HF_OK) {
+        store_rollback(gw->store);
+        return;
+    }
+    if (merged)
+        LOG_INFO("dispatch", "message=%lld carries %d more surveys due today", (long long)row->id,
+                 merged);
+}
+
 /* Render and start one claimed message. Problems that no retry can fix
  * (template gone after a reload, channel disabled) fail the message with
  * a reason a person can act on. */
@@ -506,19 +541,32 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
     }
     if (cm->kind == KIND_SURVEY && cm->to == RCPT_CUSTOMER && !cm->fatigue_exempt &&
         row->survey_id == 0 /* reminders and "later, please" resends are not new surveys */) {
-        /* At most one survey a customer a day (seed 000: never pester the
-         * customer): a second one waits for the next day's window. */
+        /* At most one survey message a customer a day (seed 000: never
+         * pester the customer): one already went today, so this survey
+         * goes with it, reached from its page; no second message. */
         const char *cid = json_str(cJSON_GetObjectItemCaseSensitive(doc, "customer"), "id");
-        if (cid && store_surveys_sent_since(gw->store, cid, local_day_start(now, 0), row->id) > 0) {
-            int64_t next = next_try(d, row, local_day_start(now, 1));
+        int64_t carrier = cid ? store_surveys_sent_since(gw->store, cid, local_day_start(now, 0),
+                                                         row->id)
+                              : -1;
+        if (carrier > 0) {
             cJSON_Delete(doc);
-            if (next < 0)
-                finish_simple(d, row, MSG_EXPIRED, "fatigue",
-                              "one survey a day: no later window before it expired");
-            else
-                store_message_reschedule(gw->store, row->id, next, 1);
+            if (store_begin(gw->store) != HF_OK ||
+                store_survey_merge(gw->store, row->id, carrier, now) != HF_OK ||
+                store_commit(gw->store) != HF_OK) {
+                store_rollback(gw->store);
+                store_message_reschedule(gw->store, row->id, now + 60, 1);
+                return;
+            }
+            LOG_INFO("dispatch", "message=%lld goes with survey %lld sent today (one survey a "
+                     "day)", (long long)row->id, (long long)carrier);
             return;
         }
+    }
+    if (cm->kind == KIND_SURVEY && cm->to == RCPT_CUSTOMER && !cm->fatigue_exempt &&
+        row->survey_id == 0) {
+        const char *cid = json_str(cJSON_GetObjectItemCaseSensitive(doc, "customer"), "id");
+        if (cid)
+            merge_todays_surveys(d, row, cid, now);
     }
     cJSON *recipient = recipient_json(gw->cfg, doc, row->recipient);
     int64_t later = limited_until(d, ad, json_str(recipient, "mobile"), now);

@@ -278,6 +278,25 @@ int store_customer_wechat_subscribed(struct store *s, const char *openid, int su
  * survey reminded. Fills @ids; returns how many, or -1. */
 int store_surveys_remind(struct store *s, int64_t sent_before, int64_t now, int64_t due_at,
                          int64_t *ids, int max);
+/* Merging (one survey message a customer a day): the other first-time
+ * survey messages of @customer_id still pending and due before @day_end. */
+struct merge_candidate {
+    int64_t id;
+    char milestone[64], message[64];
+};
+int store_surveys_due_today(struct store *s, const char *customer_id, int64_t carrier,
+                            int64_t day_end, struct merge_candidate *out, int max);
+/* Survey message @id goes with @carrier: it is not sent itself (cancelled,
+ * code "merged") and its survey is reached from the carrier's page. */
+int store_survey_merge(struct store *s, int64_t id, int64_t carrier, int64_t now);
+struct merged_survey {
+    int64_t id, expires_at;
+    char survey[64], state[16];
+};
+/* The surveys merged into @carrier's message. Returns how many. */
+int store_surveys_merged_into(struct store *s, int64_t carrier, struct merged_survey *out,
+                              int max);
+
 /* Send survey @survey_id again at @due_at (the customer said "busy, later"):
  * a message of its own that opens the same survey. */
 int store_survey_resend(struct store *s, int64_t survey_id, int64_t due_at, int64_t now,
@@ -285,11 +304,11 @@ int store_survey_resend(struct store *s, int64_t survey_id, int64_t due_at, int6
 /* Open surveys reminded at or before @reminded_before become "unanswered".
  * Returns how many, or -1. */
 int store_surveys_unanswered(struct store *s, int64_t reminded_before);
-/* Survey messages to @customer_id that went out since @since, counting
- * those in flight claimed before @except_id (the one being decided): at
- * most one survey a customer a day. */
-int store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
-                             int64_t except_id);
+/* The survey whose message already went to @customer_id since @since
+ * (counting those in flight claimed before @except_id, the one being
+ * decided), or -1: at most one survey message a customer a day. */
+int64_t store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
+                                 int64_t except_id);
 
 /* ---- reading -------------------------------------------------------- */
 

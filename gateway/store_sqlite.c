@@ -183,6 +183,11 @@ static const char *const migrations[] = {
     "ALTER TABLE messages ADD COLUMN survey_id INTEGER REFERENCES surveys(message_id);"
     "ALTER TABLE surveys ADD COLUMN reminded_at INTEGER;"
     "CREATE INDEX surveys_open ON surveys(state) WHERE state = 'open';",
+
+    /* 5: surveys due the same day go out as one message with one link: the
+     * others are merged into the one sent (its page links to them). */
+    "ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
+    "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -245,6 +250,10 @@ enum stmt_id {
     ST_SURVEYS_UNANSWERED,
     ST_SURVEYS_SENT_SINCE,
     ST_TICKET_REOPEN,
+    ST_SURVEYS_DUE_TODAY,
+    ST_SURVEY_MERGE_MSG,
+    ST_SURVEY_MERGE,
+    ST_SURVEYS_MERGED_INTO,
     ST__COUNT
 };
 
@@ -373,7 +382,23 @@ static const char *const stmt_sql[ST__COUNT] = {
         " ?2, expires_at, ?2, ?3, ?3, id FROM messages WHERE id = ?1",
     [ST_SURVEY_REMINDED] = "UPDATE surveys SET reminded_at = ?2 WHERE message_id = ?1",
     [ST_SURVEYS_UNANSWERED] =
-        "UPDATE surveys SET state = 'unanswered' WHERE state = 'open' AND reminded_at <= ?1",
+        "UPDATE surveys SET state = 'unanswered' WHERE state = 'open' AND (reminded_at <= ?1"
+        " OR merged_into IN (SELECT message_id FROM surveys WHERE reminded_at <= ?1))",
+    /* Other first-time surveys for this customer still waiting to go today. */
+    [ST_SURVEYS_DUE_TODAY] =
+        "SELECT m.id, m.milestone, m.message FROM messages m JOIN triggers t ON t.id = m.trigger_id"
+        " WHERE t.customer_id = ?1 AND m.kind = 'survey' AND m.recipient = 'customer'"
+        " AND m.state = 'pending' AND m.survey_id IS NULL AND m.id != ?2"
+        " AND m.next_attempt_at < ?3 ORDER BY m.id LIMIT 16",
+    [ST_SURVEY_MERGE_MSG] =
+        "UPDATE messages SET state = 'cancelled', last_code = 'merged', last_error = ?2,"
+        " updated_at = ?3,"
+        " attempts = CASE WHEN state = 'sending' THEN MAX(attempts - 1, 0) ELSE attempts END"
+        " WHERE id = ?1 AND state IN ('pending', 'sending')",
+    [ST_SURVEY_MERGE] = "UPDATE surveys SET merged_into = ?2 WHERE message_id = ?1",
+    [ST_SURVEYS_MERGED_INTO] =
+        "SELECT message_id, survey, expires_at, state FROM surveys WHERE merged_into = ?1"
+        " ORDER BY message_id",
     [ST_TICKET_REOPEN] =
         "UPDATE tickets SET state = 'open', report_due_at = ?2, answer_due_at = ?3,"
         " report_escalated = 0, answer_escalated = 0,"
@@ -381,10 +406,10 @@ static const char *const stmt_sql[ST__COUNT] = {
         " WHERE id = ?1 AND state = 'resolved'",
     /* Survey messages that reached this customer since @since (fatigue). */
     [ST_SURVEYS_SENT_SINCE] =
-        "SELECT COUNT(*) FROM messages m JOIN triggers t ON t.id = m.trigger_id"
+        "SELECT COALESCE(m.survey_id, m.id) FROM messages m JOIN triggers t ON t.id = m.trigger_id"
         " WHERE t.customer_id = ?1 AND m.kind = 'survey' AND m.recipient = 'customer'"
         " AND (m.state IN ('sent','delivered') OR (m.state = 'sending' AND m.id < ?3))"
-        " AND COALESCE(m.sent_at, m.updated_at) >= ?2",
+        " AND COALESCE(m.sent_at, m.updated_at) >= ?2 ORDER BY m.id LIMIT 1",
     [ST_CUSTOMER_SUBSCRIBED] =
         "UPDATE customers SET wechat_subscribed = ?2, updated_at = ?3 WHERE wechat_openid = ?1",
     [ST_MESSAGE_FINISH] =
@@ -1419,17 +1444,17 @@ int store_surveys_unanswered(struct store *s, int64_t reminded_before)
     return sqlite3_changes(s->db);
 }
 
-int store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
-                             int64_t except_id)
+int64_t store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
+                                 int64_t except_id)
 {
     sqlite3_stmt *q = stmt(s, ST_SURVEYS_SENT_SINCE);
     bind_text(q, 1, customer_id);
     sqlite3_bind_int64(q, 2, since);
     sqlite3_bind_int64(q, 3, except_id);
-    int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    return n;
+    return id;
 }
 
 int store_survey_resend(struct store *s, int64_t survey_id, int64_t due_at, int64_t now,
@@ -1456,4 +1481,58 @@ int store_ticket_reopen(struct store *s, int64_t id, int64_t report_due, int64_t
     int rc = exec_stmt(s, q);
     *changed = rc == HF_OK && sqlite3_changes(s->db) > 0;
     return rc;
+}
+
+int store_surveys_due_today(struct store *s, const char *customer_id, int64_t carrier,
+                            int64_t day_end, struct merge_candidate *out, int max)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEYS_DUE_TODAY);
+    bind_text(q, 1, customer_id);
+    sqlite3_bind_int64(q, 2, carrier);
+    sqlite3_bind_int64(q, 3, day_end);
+    int n = 0;
+    while (n < max && sqlite3_step(q) == SQLITE_ROW) {
+        out[n].id = sqlite3_column_int64(q, 0);
+        col_copy(q, 1, out[n].milestone, sizeof out[n].milestone);
+        col_copy(q, 2, out[n].message, sizeof out[n].message);
+        n++;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return n;
+}
+
+int store_survey_merge(struct store *s, int64_t id, int64_t carrier, int64_t now)
+{
+    char why[64];
+    snprintf(why, sizeof why, "sent together with message %lld", (long long)carrier);
+    sqlite3_stmt *q = stmt(s, ST_SURVEY_MERGE_MSG);
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, why);
+    sqlite3_bind_int64(q, 3, now);
+    int rc = exec_stmt(s, q);
+    if (rc != HF_OK)
+        return rc;
+    q = stmt(s, ST_SURVEY_MERGE);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, carrier);
+    return exec_stmt(s, q);
+}
+
+int store_surveys_merged_into(struct store *s, int64_t carrier, struct merged_survey *out,
+                              int max)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEYS_MERGED_INTO);
+    sqlite3_bind_int64(q, 1, carrier);
+    int n = 0;
+    while (n < max && sqlite3_step(q) == SQLITE_ROW) {
+        out[n].id = sqlite3_column_int64(q, 0);
+        col_copy(q, 1, out[n].survey, sizeof out[n].survey);
+        out[n].expires_at = sqlite3_column_int64(q, 2);
+        col_copy(q, 3, out[n].state, sizeof out[n].state);
+        n++;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return n;
 }

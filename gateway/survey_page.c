@@ -98,6 +98,8 @@ static const char page_css[] =
     "letter-spacing:.4em;text-indent:.4em;cursor:pointer;-webkit-appearance:none;"
     "appearance:none}"
     ".submit:active{background:" C_BRAND_DARK "}"
+    ".more{text-decoration:none;text-align:center;line-height:54px;letter-spacing:0;"
+    "text-indent:0;font-size:17px}"
     ".submit:focus-visible{outline:3px solid #e8a317;outline-offset:2px}"
     ".after{text-align:center;font-size:15px;color:#5b6472;margin:10px 0 0}"
     "footer{text-align:center;font-size:15px;color:#5b6472;padding:12px 16px 32px;"
@@ -498,7 +500,20 @@ char *survey_page_render(const struct survey_def *d, const struct page_ctx *ctx)
         put_esc(&b, ctx->expires);
         buf_puts(&b, "前仍可通过本链接修改回答</p>");
     }
-    buf_puts(&b, "</div>\n</form>\n</main>\n");
+    buf_puts(&b, "</div>\n</form>\n");
+    if (ctx->more && ctx->nmore) {
+        buf_puts(&b, "<section class=\"card\">\n<h2>您今天还有以下回访</h2>\n");
+        for (size_t i = 0; i < ctx->nmore; i++) {
+            buf_puts(&b, "<p><a class=\"submit more\" href=\"");
+            put_esc(&b, ctx->more[i].href);
+            buf_puts(&b, "\">");
+            put_esc(&b, has_text(ctx->more[i].title) ? ctx->more[i].title : "客户回访");
+            buf_puts(&b, ctx->more[i].answered ? "（已填写，可修改）" : "");
+            buf_puts(&b, "</a></p>\n");
+        }
+        buf_puts(&b, "</section>\n");
+    }
+    buf_puts(&b, "</main>\n");
     put_footer(&b, company, ctx->company_phone);
     return buf_steal(&b);
 }

@@ -50,6 +50,14 @@
 /* What the page shows besides the survey definition. All strings borrowed,
  * NULL allowed for every one (a neutral fallback is shown, or the element is
  * left out). Zero-initialise the struct and set what you have. */
+/* Another survey reached through this page (surveys due the same day are
+ * sent as one message with one link: the others are listed on its page). */
+struct page_link {
+    const char *title;          /* "完工评定确认" */
+    const char *href;           /* same-origin path "/s/<token>" */
+    int answered;               /* 1: already answered (shown as such) */
+};
+
 struct page_ctx {
     const char *company_name;   /* header and footer; NULL -> "客户服务" */
     const char *company_phone;  /* service phone at the bottom, as a tel: link */
@@ -64,6 +72,8 @@ struct page_ctx {
                                    Numbers are accepted for scores too. */
     const char *notice;         /* banner text ("谢谢，您的回答已保存" or the @err of
                                    survey_form_parse()), or NULL for no banner */
+    const struct page_link *more; /* the other surveys of today's message, or NULL */
+    size_t nmore;
     const char *notice_field;   /* when the notice is an error about one question:
                                    that question's id (the @field of
                                    survey_form_parse()). The banner is then shown

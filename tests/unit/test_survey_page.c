@@ -400,6 +400,32 @@ static void test_page_notice_banner(void **state)
     survey_set_free(s);
 }
 
+/* Surveys sent together with this one (one message a day) are linked from
+ * its page, after the form, escaped, answered ones marked. */
+static void test_page_links_same_day_surveys(void **state)
+{
+    (void)state;
+    struct survey_set *s = load_set();
+    const struct survey_def *d = find_def(s, "material_inspection");
+    struct page_ctx ctx = base_ctx;
+    struct page_link links[] = {{"水电隐蔽工程验收回访", "/s/7.1796108700.abc\"<", 0},
+                                {"竣工回访", "/s/8.1796108700.def", 1}};
+    ctx.more = links;
+    ctx.nmore = 2;
+    char *page = survey_page_render(d, &ctx);
+    expect_has(page, "您今天还有以下回访");
+    expect_has(page, "href=\"/s/7.1796108700.abc&quot;&lt;\">水电隐蔽工程验收回访</a>");
+    expect_has(page, "href=\"/s/8.1796108700.def\">竣工回访（已填写，可修改）</a>");
+    assert_true(strstr(page, "</form>") < strstr(page, "您今天还有以下回访"));
+    free(page);
+    ctx.more = NULL;
+    ctx.nmore = 0;
+    page = survey_page_render(d, &ctx);
+    expect_lacks(page, "您今天还有以下回访");
+    free(page);
+    survey_set_free(s);
+}
+
 /* ---- CSP --------------------------------------------------------------- */
 
 static void test_csp_matches_stylesheet(void **state)
@@ -967,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_page_escapes_everything),
         cmocka_unit_test(test_page_prefills_previous),
         cmocka_unit_test(test_page_notice_banner),
+        cmocka_unit_test(test_page_links_same_day_surveys),
         cmocka_unit_test(test_csp_matches_stylesheet),
         cmocka_unit_test(test_message_pages),
         cmocka_unit_test(test_parse_valid),
