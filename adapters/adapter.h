@@ -62,6 +62,8 @@ struct out_msg {
     const cJSON *project;       /* {"id","address"} */
     const cJSON *rendered;      /* msg_template_render() output: text, sms, wechat */
     const char *survey_link;    /* or NULL */
+    const char *extend_code;    /* SMS surveys with channels.sms.extend_code_digits: the
+                                   per-survey upstream extension code, else NULL */
     const char *access_token;   /* for token providers (WeChat, WeCom); NULL otherwise */
     int64_t now;                /* UTC seconds, for request timestamps and signatures */
     const char *nonce;          /* 32 random hex chars, unique per request */

@@ -204,6 +204,8 @@ static int aliyun_sms_build(const struct config *cfg, const struct out_msg *m,
     if (tparam)
         q[nq++] = (struct sign_aliyun_kv){"TemplateParam", tparam};
     q[nq++] = (struct sign_aliyun_kv){"OutId", outid};
+    if (m->extend_code && m->extend_code[0])
+        q[nq++] = (struct sign_aliyun_kv){"SmsUpExtendCode", m->extend_code};
 
     /* The base URL's path is kept (the mock serves under /aliyun); the
      * API's own path is "/". The query on the wire is the canonical one

@@ -148,6 +148,8 @@ static int tencent_sms_build(const struct config *cfg, const struct out_msg *m, 
         cJSON_AddItemToArray(vals, cJSON_CreateString(p->valuestring));
     }
     cJSON_AddStringToObject(doc, "SessionContext", dedup);
+    if (m->extend_code && m->extend_code[0])
+        cJSON_AddStringToObject(doc, "ExtendCode", m->extend_code);
     char *printed = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
     HF_ASSERT(printed != NULL);

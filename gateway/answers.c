@@ -242,10 +242,29 @@ static enum answer_outcome busy(struct gateway *gw, int64_t sid, const char *cha
     return ANSWER_STORED;
 }
 
+/* The survey an SMS reply's extension code names, or -1. */
+static int64_t survey_by_extend(struct gateway *gw, const char *mobile, const char *extend,
+                                int64_t now)
+{
+    int digits = gw->cfg->sms_extend_digits;
+    if (digits <= 0 || !mobile || !extend || (int)strlen(extend) < digits)
+        return -1;
+    /* The code is the last @digits digits of what the provider reports. */
+    const char *tail = extend + strlen(extend) - digits;
+    int64_t code = 0, mod = 1;
+    for (int i = 0; i < digits; i++) {
+        if (tail[i] < '0' || tail[i] > '9')
+            return -1;
+        code = code * 10 + (tail[i] - '0');
+        mod *= 10;
+    }
+    return store_survey_by_extend(gw->store, mobile, now, mod, code);
+}
+
 enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
                                        const char *mobile, const char *openid, const char *text,
-                                       const char *dedup_key, struct reply *parsed,
-                                       int64_t *survey_id)
+                                       const char *extend, const char *dedup_key,
+                                       struct reply *parsed, int64_t *survey_id)
 {
     int64_t now = clock_now();
     reply_parse(&reply_config_default, text, parsed);
@@ -275,7 +294,9 @@ enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
                  mobile ? log_mask_phone(mobile, masked) : "wechat");
         return ANSWER_OPTED_OUT;
     }
-    int64_t sid = openid ? store_survey_open_by_openid(gw->store, openid, now) : -1;
+    int64_t sid = survey_by_extend(gw, mobile, extend, now);
+    if (sid < 0 && openid)
+        sid = store_survey_open_by_openid(gw->store, openid, now);
     if (sid < 0 && mobile)
         sid = store_survey_open_by_mobile(gw->store, mobile, now);
     if (sid < 0) {

@@ -36,12 +36,13 @@ enum answer_outcome answers_from_page(struct gateway *gw, int64_t survey_id,
 
 /* A free-text reply (SMS upstream, WeChat text) from @mobile or @openid:
  * parsed (reply_parse), joined to the newest open survey of that person,
- * stored. @dedup_key identifies the inbound message so a provider's repeat
+ * stored — or, when the SMS carried a per-survey extension code (@extend,
+ * channels.sms.extend_code_digits), joined to that survey. @dedup_key identifies the inbound message so a provider's repeat
  * changes nothing. *parsed and *survey_id (or -1) tell the caller what it
  * meant, e.g. for WeChat's passive reply. */
 enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
                                        const char *mobile, const char *openid, const char *text,
-                                       const char *dedup_key, struct reply *parsed,
-                                       int64_t *survey_id);
+                                       const char *extend, const char *dedup_key,
+                                       struct reply *parsed, int64_t *survey_id);
 
 #endif

@@ -182,9 +182,10 @@ static enum http_result receipts(struct gateway *gw, enum provider p, struct htt
 /* One SMS reply; 0, or -1 when it could not be stored (answer non-zero so
  * the provider pushes it again). */
 static int one_reply(struct gateway *gw, const cJSON *el, const char *mobile_key,
-                     const char *text_key)
+                     const char *text_key, const char *extend_key)
 {
     const char *mobile = str(el, mobile_key), *text = str(el, text_key);
+    const char *extend = str(el, extend_key);
     char norm[12];
     if (!mobile || !text || !mobile_normalize(mobile, norm)) {
         LOG_WARN("replies", "skipped a reply without a mainland mobile number or text");
@@ -196,7 +197,8 @@ static int one_reply(struct gateway *gw, const cJSON *el, const char *mobile_key
     free(canon);
     struct reply parsed;
     int64_t sid;
-    enum answer_outcome out = answers_from_reply(gw, "sms", norm, NULL, text, key, &parsed, &sid);
+    enum answer_outcome out =
+        answers_from_reply(gw, "sms", norm, NULL, text, extend, key, &parsed, &sid);
     char masked[24];
     LOG_INFO("replies", "sms reply from=%s kind=%s survey=%lld outcome=%d",
              log_mask_phone(norm, masked), reply_kind_name(parsed.kind), (long long)sid, out);
@@ -211,10 +213,10 @@ static enum http_result replies(struct gateway *gw, enum provider p, struct http
     if (p == PROV_ALIYUN && cJSON_IsArray(doc)) {
         const cJSON *el;
         cJSON_ArrayForEach(el, doc)
-            if (cJSON_IsObject(el) && one_reply(gw, el, "phone_number", "content") != 0)
+            if (cJSON_IsObject(el) && one_reply(gw, el, "phone_number", "content", "dest_code") != 0)
                 ok = 0;
     } else if (p == PROV_TENCENT && cJSON_IsObject(doc)) {
-        ok = one_reply(gw, doc, "mobile", "text") == 0;
+        ok = one_reply(gw, doc, "mobile", "text", "extend") == 0;
     } else {
         cJSON_Delete(doc);
         answer(resp, p, 0, p == PROV_ALIYUN ? "body must be a JSON array of replies"

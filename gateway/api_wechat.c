@@ -204,7 +204,7 @@ enum http_result api_wechat_post(struct gateway *gw, struct http_request *req,
         snprintf(dedup, sizeof dedup, "wechat:%s", m.msg_id[0] ? m.msg_id : m.from_user);
         struct reply parsed;
         int64_t sid;
-        enum answer_outcome out = answers_from_reply(gw, "wechat", NULL, m.from_user, m.content,
+        enum answer_outcome out = answers_from_reply(gw, "wechat", NULL, m.from_user, m.content, NULL,
                                                      m.msg_id[0] ? dedup : NULL, &parsed, &sid);
         failed = out == ANSWER_ERROR;
         answer_text = reply_text(out, &parsed, buf, sizeof buf, gw->cfg->company_phone);

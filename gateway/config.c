@@ -112,6 +112,7 @@ static const struct cfg_opt opts[] = {
     {"channels.sms.per_number_minute", CFG_INT, 0, F(sms_per_minute), 0, 64, "1", NULL},
     {"channels.sms.per_number_hour", CFG_INT, 0, F(sms_per_hour), 0, 64, "5", NULL},
     {"channels.sms.per_number_day", CFG_INT, 0, F(sms_per_day), 0, 64, "10", NULL},
+    {"channels.sms.extend_code_digits", CFG_INT, 0, F(sms_extend_digits), 0, 6, "0", NULL},
     {"channels.aliyun.base_url", CFG_URL, 0, F(aliyun_base_url), 0, 0,
      "https://dysmsapi.aliyuncs.com", NULL},
     {"channels.aliyun.access_key_id", CFG_STRING, CFG_NULLABLE, F(aliyun_key_id), 0, 0, NULL, NULL},

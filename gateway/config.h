@@ -119,6 +119,8 @@ struct config {
     int sms_per_minute;              /* per mobile number; 0 = no limit */
     int sms_per_hour;
     int sms_per_day;
+    int sms_extend_digits;           /* per-survey extension code length, 0 = off (needs the
+                                        provider account's 扩展码 enabled) */
 
     /* channels.aliyun.* (dysmsapi 2017-05-25) */
     char *aliyun_base_url;           /* https://dysmsapi.aliyuncs.com */

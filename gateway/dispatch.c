@@ -47,6 +47,7 @@ struct send_job {
     cJSON *rendered;         /* owned */
     char link[256];
     char token[TOKEN_MAX];   /* the access token this attempt used, "" if none */
+    char extend[8];          /* SMS survey extension code, "" if none */
     int token_retried;       /* already resent once after an invalid token */
     int64_t started_ms;      /* wall clock, for the attempts table */
 };
@@ -407,6 +408,7 @@ static void job_submit(struct send_job *j, const char *token)
         .message = j->row.message, .channel = j->row.channel, .attempt = j->row.attempts,
         .recipient = j->recipient, .project = j->project, .rendered = j->rendered,
         .survey_link = j->link[0] ? j->link : NULL, .access_token = token, .now = clock_now(),
+        .extend_code = j->extend[0] ? j->extend : NULL,
         .nonce = nonce,
     };
     struct http_req req;
@@ -618,6 +620,8 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         snprintf(j->link, sizeof j->link, "%s/s/%s", gw->cfg->public_url, rc.token);
         rc.link = j->link;
         month_day(row->expires_at, rc.expires, sizeof rc.expires);
+        if (gw->cfg->sms_extend_digits > 0 && strcmp(ad->channel, "sms") == 0)
+            survey_extend_code(link_id, gw->cfg->sms_extend_digits, j->extend);
     }
     const char *sign = gw->cfg->sms_sign_name ? gw->cfg->sms_sign_name : gw->cfg->company_name;
     j->rendered = msg_template_render(cm->tmpl, lookup_var, &rc, sign);

@@ -219,6 +219,10 @@ int store_survey_get(struct store *s, int64_t message_id, struct survey_row *r);
  * answered, or -1. */
 int64_t store_survey_open_by_mobile(struct store *s, const char *mobile, int64_t now);
 int64_t store_survey_open_by_openid(struct store *s, const char *openid, int64_t now);
+/* The open survey of @mobile whose id modulo @modulus is @code (the SMS
+ * extension code a reply carries), or -1. */
+int64_t store_survey_by_extend(struct store *s, const char *mobile, int64_t now, int64_t modulus,
+                               int64_t code);
 /* Set the merged answers and outcome; answered_at is kept once set. */
 int store_survey_update(struct store *s, int64_t message_id, const char *state,
                         const char *answers, int score, int flagged, int64_t answered_at);

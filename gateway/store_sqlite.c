@@ -254,6 +254,7 @@ enum stmt_id {
     ST_SURVEY_MERGE_MSG,
     ST_SURVEY_MERGE,
     ST_SURVEYS_MERGED_INTO,
+    ST_SURVEY_BY_EXTEND,
     ST__COUNT
 };
 
@@ -396,6 +397,10 @@ static const char *const stmt_sql[ST__COUNT] = {
         " attempts = CASE WHEN state = 'sending' THEN MAX(attempts - 1, 0) ELSE attempts END"
         " WHERE id = ?1 AND state IN ('pending', 'sending')",
     [ST_SURVEY_MERGE] = "UPDATE surveys SET merged_into = ?2 WHERE message_id = ?1",
+    [ST_SURVEY_BY_EXTEND] =
+        "SELECT message_id FROM surveys WHERE mobile = ?1 AND expires_at > ?2"
+        " AND state IN ('open','answered') AND message_id % ?3 = ?4"
+        " ORDER BY message_id DESC LIMIT 1",
     [ST_SURVEYS_MERGED_INTO] =
         "SELECT message_id, survey, expires_at, state FROM surveys WHERE merged_into = ?1"
         " ORDER BY message_id",
@@ -1535,4 +1540,18 @@ int store_surveys_merged_into(struct store *s, int64_t carrier, struct merged_su
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return n;
+}
+
+int64_t store_survey_by_extend(struct store *s, const char *mobile, int64_t now, int64_t modulus,
+                               int64_t code)
+{
+    sqlite3_stmt *q = stmt(s, ST_SURVEY_BY_EXTEND);
+    bind_text(q, 1, mobile);
+    sqlite3_bind_int64(q, 2, now);
+    sqlite3_bind_int64(q, 3, modulus);
+    sqlite3_bind_int64(q, 4, code);
+    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return id;
 }

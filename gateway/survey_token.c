@@ -61,3 +61,11 @@ int survey_token_verify(const char *secret, const char *token, int64_t now, int6
     *id = sid;
     return 0;
 }
+
+void survey_extend_code(int64_t id, int digits, char out[8])
+{
+    int64_t mod = 1;
+    for (int i = 0; i < digits && i < 7; i++)
+        mod *= 10;
+    snprintf(out, 8, "%0*lld", digits, (long long)(id % mod));
+}

@@ -22,4 +22,10 @@ void survey_token_make(const char *secret, int64_t id, int64_t expires,
  * expired. Constant-time comparison of the mac. */
 int survey_token_verify(const char *secret, const char *token, int64_t now, int64_t *id);
 
+/* The SMS upstream extension code of survey @id with @digits digits (the
+ * id modulo 10^digits, zero-padded): a reply to that SMS carries it, so it
+ * joins this survey even when the customer has several open. @out needs
+ * 8 bytes. */
+void survey_extend_code(int64_t id, int digits, char out[8]);
+
 #endif

@@ -66,12 +66,28 @@ static void test_tampered_and_malformed(void **state)
         assert_int_equal(survey_token_verify(SECRET, junk[i], 0, &id), -1);
 }
 
+/* The SMS extension code: the survey id's last digits, zero-padded. */
+static void test_extend_code(void **state)
+{
+    (void)state;
+    char c[8];
+    survey_extend_code(42, 4, c);
+    assert_string_equal(c, "0042");
+    survey_extend_code(1234567, 4, c);
+    assert_string_equal(c, "4567");
+    survey_extend_code(7, 1, c);
+    assert_string_equal(c, "7");
+    survey_extend_code(999999, 6, c);
+    assert_string_equal(c, "999999");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_expired),
         cmocka_unit_test(test_tampered_and_malformed),
+        cmocka_unit_test(test_extend_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
