@@ -908,6 +908,24 @@ class ComplaintTriggerTest(AnswerCase):
         self.assertEqual((status, again), (200, resp))
         self.assertEqual(len(self.tickets(d)), 1)
 
+    def test_repair_request_opens_a_ticket_with_a_48_hour_clock(self):
+        m, d = self.start_webhook()
+        reason = "厨房水龙头漏水"
+        body = trigger_body("repair_request", variables={"reason": reason})
+        status, resp, _ = d.post_trigger(body)
+        self.assertEqual(status, 202, resp)
+        self.assertEqual(sorted(x["message"] for x in resp["messages"]),
+                         ["ack", "alert_cs", "alert_pm"])
+        tk = self.tickets(d)
+        self.assertEqual([(x["id"], x["reason"], x["detail"], x["state"],
+                           x["answer_due_at"] - x["opened_at"]) for x in tk],
+                         [(resp["ticket_id"], "repair_request", reason, "open", 172800)])
+        ack_id = next(x["id"] for x in resp["messages"] if x["message"] == "ack")
+        d.wait_state(ack_id, ("sent", "delivered"))
+        ack = wait_until(lambda: m.requests(key="hf-%d" % ack_id), 5, what="ack")[0]["body"]
+        self.assertIn("48小时之内派人上门维修", ack["text"])
+        self.assertIn(reason, ack["text"])
+
     def test_complaint_trigger_alerts_a_pm_without_wecom_by_sms(self):
         m, d = self.start_wechat()
         body = trigger_body("complaint", variables={"reason": "地砖空鼓"})

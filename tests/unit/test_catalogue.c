@@ -126,7 +126,7 @@ static void expect_template_error(const char *file, const char *tmpl_rest, const
 static void test_real_loads_three_milestones(void **state)
 {
     (void)state;
-    assert_int_equal(real->n, 4); /* the three design-card milestones and complaint */
+    assert_int_equal(real->n, 5); /* the design-card three, complaint, repair_request */
     assert_non_null(catalogue_find(real, "material_inspection"));
     assert_non_null(catalogue_find(real, "hidden_works_acceptance"));
     assert_non_null(catalogue_find(real, "completion"));
@@ -157,6 +157,13 @@ static void test_real_complaint(void **state)
     assert_int_equal(f->delay_ms, 0); /* the delay is tickets.followup_after */
     assert_true(f->fatigue_exempt);
     assert_false(real_ms("completion")->opens_ticket);
+    /* A repair request is a ticket too: acknowledged ("we will send someone
+     * within 48 hours"), the PM alerted, its deadline tracked. */
+    const struct milestone *r = real_ms("repair_request");
+    assert_true(r->opens_ticket);
+    assert_int_equal(milestone_find_message(r, "ack")->kind, KIND_NOTICE);
+    assert_int_equal(milestone_find_message(r, "alert_pm")->to, RCPT_PM);
+    assert_string_equal(milestone_find_message(r, "escalation")->on, "escalation");
     assert_string_equal(milestone_find_message(real_ms("completion"), "rating_confirm")->survey,
                         "completion_rating");
 }
