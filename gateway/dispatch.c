@@ -434,7 +434,6 @@ static void job_submit(struct send_job *j, const char *token)
 static int64_t limited_until(struct dispatcher *d, const struct channel_adapter *ad,
                              const char *mobile, int64_t now)
 {
-    const struct config *cfg = d->gw->cfg;
     if (strcmp(ad->channel, "sms") == 0 && mobile) {
         int64_t t = number_limits_next(d->numbers, mobile, now);
         if (t > now)
@@ -443,7 +442,6 @@ static int64_t limited_until(struct dispatcher *d, const struct channel_adapter 
     for (size_t i = 0; i < adapter_registry_len && i < HF_ARRAY_LEN(d->buckets); i++) {
         if (adapter_registry[i] != ad || d->buckets[i].rate <= 0)
             continue;
-        (void)cfg;
         int64_t wait_ms = bucket_take(&d->buckets[i], clock_mono_ms());
         if (wait_ms > 0)
             return now + (wait_ms + 999) / 1000;
@@ -453,7 +451,7 @@ static int64_t limited_until(struct dispatcher *d, const struct channel_adapter 
 
 /* The other surveys this customer would get today go with this one: one
  * message, one link (its page lists them). Best effort: on a store error
- * they are simply sent on their own later (the fatigue rule defers them). */
+ * they stay pending and are merged when their own turn comes. */
 static void merge_todays_surveys(struct dispatcher *d, const struct message_row *row,
                                  const char *customer_id, int64_t now)
 {
