@@ -194,6 +194,54 @@ static cJSON *values_from_reply(const struct survey_def *d, const struct reply *
     return o;
 }
 
+/* Keep one inbound answer in its own transaction, with @then (may be
+ * NULL) doing the rest of the work in the same transaction. */
+static enum answer_outcome keep(struct gateway *gw, const struct answer_rec *a,
+                                int (*then)(struct gateway *gw, void *arg), void *arg,
+                                enum answer_outcome ok)
+{
+    struct store *s = gw->store;
+    int rc = store_begin(s);
+    if (rc == HF_OK)
+        rc = store_answer_add(s, a, NULL);
+    if (rc == HF_ERR_CONFLICT) {
+        store_rollback(s);
+        return ANSWER_DUPLICATE;
+    }
+    if (rc == HF_OK && then)
+        rc = then(gw, arg);
+    if (rc != HF_OK || store_commit(s) != HF_OK) {
+        store_rollback(s);
+        return ANSWER_ERROR;
+    }
+    return ok;
+}
+
+struct resend {
+    int64_t sid, at, now, expires, message_id;
+};
+
+static int resend_later(struct gateway *gw, void *arg)
+{
+    struct resend *r = arg;
+    if (r->at <= 0 || r->at >= r->expires)
+        return HF_OK; /* no window left before it expires: the reply is kept, that is all */
+    return store_survey_resend(gw->store, r->sid, r->at, r->now, &r->message_id);
+}
+
+struct opt_out {
+    const char *mobile, *openid;
+    int64_t now;
+};
+
+static int opt_out(struct gateway *gw, void *arg)
+{
+    struct opt_out *o = arg;
+    if (!o->mobile && !o->openid)
+        return HF_OK;
+    return store_customer_opt_out(gw->store, o->mobile, o->openid, o->now);
+}
+
 /* "现在不方便，晚点再说" (seed 000: ask when suits them, call back then): keep
  * the reply, and send the survey again at the hour they named (today, or
  * 明天/后天), else in the next follow-up window a few hours on — never at
@@ -213,31 +261,20 @@ static enum answer_outcome busy(struct gateway *gw, int64_t sid, const char *cha
     if (store_survey_get(gw->store, sid, &sr) != HF_OK)
         return ANSWER_ERROR;
     free(sr.answers);
-    struct store *s = gw->store;
     struct answer_rec a = {
         .message_id = sid, .customer_id = sr.customer_id, .mobile = mobile, .channel = channel,
         .raw = text, .parsed = "{\"busy\":true}", .score = -1, .amendment = sr.answered_at > 0,
         .dedup_key = dedup_key, .received_at = now,
     };
-    int rc = store_begin(s);
-    if (rc == HF_OK)
-        rc = store_answer_add(s, &a, NULL);
-    if (rc == HF_ERR_CONFLICT) {
-        store_rollback(s);
-        return ANSWER_DUPLICATE;
-    }
-    int64_t mid = 0;
-    if (rc == HF_OK && at > 0 && at < sr.expires_at)
-        rc = store_survey_resend(s, sid, at, now, &mid);
-    if (rc != HF_OK || store_commit(s) != HF_OK) {
-        store_rollback(s);
-        return ANSWER_ERROR;
-    }
+    struct resend rs = {.sid = sid, .at = at, .now = now, .expires = sr.expires_at};
+    enum answer_outcome out = keep(gw, &a, resend_later, &rs, ANSWER_STORED);
+    if (out != ANSWER_STORED)
+        return out;
     char iso[32];
     iso8601_format_local(at, iso);
     LOG_INFO("answers", "survey=%lld busy: asked again message=%lld at=%s", (long long)sid,
-             (long long)mid, mid ? iso : "-");
-    if (mid)
+             (long long)rs.message_id, rs.message_id ? iso : "-");
+    if (rs.message_id)
         dispatch_kick(gw->disp);
     return ANSWER_STORED;
 }
@@ -270,29 +307,18 @@ enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
     reply_parse(&reply_config_default, text, parsed);
     *survey_id = -1;
     if (parsed->kind == REPLY_OPT_OUT) {
-        struct store *s = gw->store;
         struct answer_rec a = {
             .message_id = -1, .mobile = mobile, .channel = channel, .raw = text,
             .parsed = "{\"opt_out\":true}", .score = -1, .dedup_key = dedup_key,
             .received_at = now,
         };
-        int rc = store_begin(s);
-        if (rc == HF_OK)
-            rc = store_answer_add(s, &a, NULL);
-        if (rc == HF_ERR_CONFLICT) {
-            store_rollback(s);
-            return ANSWER_DUPLICATE;
-        }
-        if (rc == HF_OK && (mobile || openid))
-            rc = store_customer_opt_out(s, mobile, openid, now);
-        if (rc != HF_OK || store_commit(s) != HF_OK) {
-            store_rollback(s);
-            return ANSWER_ERROR;
-        }
+        struct opt_out o = {mobile, openid, now};
+        enum answer_outcome out = keep(gw, &a, opt_out, &o, ANSWER_OPTED_OUT);
         char masked[24];
-        LOG_INFO("answers", "opt-out channel=%s from=%s", channel,
-                 mobile ? log_mask_phone(mobile, masked) : "wechat");
-        return ANSWER_OPTED_OUT;
+        if (out == ANSWER_OPTED_OUT)
+            LOG_INFO("answers", "opt-out channel=%s from=%s", channel,
+                     mobile ? log_mask_phone(mobile, masked) : "wechat");
+        return out;
     }
     int64_t sid = survey_by_extend(gw, mobile, extend, now);
     if (sid < 0 && openid)
@@ -301,24 +327,12 @@ enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
         sid = store_survey_open_by_mobile(gw->store, mobile, now);
     if (sid < 0) {
         /* No survey to join: still kept, flagged for customer service. */
-        struct store *s = gw->store;
         struct answer_rec a = {
             .message_id = -1, .mobile = mobile, .channel = channel, .raw = text,
             .parsed = NULL, .score = parsed->score, .flagged = 1, .dedup_key = dedup_key,
             .received_at = now,
         };
-        int rc = store_begin(s);
-        if (rc == HF_OK)
-            rc = store_answer_add(s, &a, NULL);
-        if (rc == HF_ERR_CONFLICT) {
-            store_rollback(s);
-            return ANSWER_DUPLICATE;
-        }
-        if (rc != HF_OK || store_commit(s) != HF_OK) {
-            store_rollback(s);
-            return ANSWER_ERROR;
-        }
-        return ANSWER_UNMATCHED;
+        return keep(gw, &a, NULL, NULL, ANSWER_UNMATCHED);
     }
     *survey_id = sid;
     if (parsed->kind == REPLY_BUSY)

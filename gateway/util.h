@@ -108,6 +108,9 @@ uint64_t rand_u64(void);
 
 /* ---- text ----------------------------------------------------------- */
 
+/* Length of the valid UTF-8 sequence at @p (at most @n bytes): 1-4, or 0
+ * when it is not one (overlong, surrogate, truncated, stray byte). */
+size_t utf8_seq(const unsigned char *p, size_t n);
 /* 1 if @s is valid UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const char *s, size_t n);
 /* Number of Unicode code points in valid UTF-8 @s. */
