@@ -108,6 +108,15 @@ $(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(sort $(call obj,$($(1)_OBJS)))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
+# Benchmark helpers (tools/bench): a WeChat secure-mode callback generator.
+WXGEN := $(BUILD)/wxgen
+$(WXGEN): $(call obj,tools/bench/wxgen.c gateway/wechat_msg.c gateway/util.c gateway/log.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(HUIFANGD) $(MOCK) $(WXGEN)
+	@BUILD=$(BUILD) tools/bench/run.sh
+
 deps:
 	@tools/deps.sh
 

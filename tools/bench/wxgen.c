@@ -1,0 +1,7 @@
+/*
+ * wxgen.c - placeholder (issue 8).
+ */
+int main(void)
+{
+    return 0;
+}
