@@ -8,6 +8,7 @@
 #include "ratelimit.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,17 +40,23 @@ int64_t bucket_take(struct bucket *b, int64_t now_ms)
 
 struct entry {
     char number[16];          /* "" = free slot */
-    int64_t sends[RL_MAX_KEEP];/* ring of send times, newest at head-1 */
     int n;                    /* how many are valid */
     int head;                 /* next write position */
+    int64_t sends[];          /* ring of `keep` send times, newest at head-1 */
 };
 
 struct number_limits {
     int per_minute, per_hour, per_day;
     int keep;                 /* sends remembered per number */
-    struct entry *tab;
+    size_t stride;            /* bytes per slot: entry + keep send times */
+    unsigned char *tab;
     size_t cap, used;
 };
+
+static struct entry *slot(const struct number_limits *nl, unsigned char *tab, size_t i)
+{
+    return (struct entry *)(void *)(tab + i * nl->stride);
+}
 
 struct number_limits *number_limits_new(int per_minute, int per_hour, int per_day)
 {
@@ -63,8 +70,9 @@ struct number_limits *number_limits_new(int per_minute, int per_hour, int per_da
     if (per_day > keep)
         keep = per_day;
     nl->keep = keep < 1 ? 1 : keep > RL_MAX_KEEP ? RL_MAX_KEEP : keep;
+    nl->stride = sizeof(struct entry) + (size_t)nl->keep * sizeof(int64_t);
     nl->cap = 256;
-    nl->tab = xcalloc(nl->cap, sizeof *nl->tab);
+    nl->tab = xcalloc(nl->cap, nl->stride);
     return nl;
 }
 
@@ -85,19 +93,21 @@ static size_t hash(const char *s)
 }
 
 static struct entry *find(struct number_limits *nl, const char *number, int create);
+static int64_t kth_newest(const struct number_limits *nl, const struct entry *e, int k);
 
-static void grow(struct number_limits *nl)
+/* Rehash into a table of `cap` slots, keeping the numbers whose newest
+ * send is after `since` (INT64_MIN keeps all). */
+static void rebuild(struct number_limits *nl, size_t cap, int64_t since)
 {
-    struct entry *old = nl->tab;
+    unsigned char *old = nl->tab;
     size_t oldcap = nl->cap;
-    nl->cap *= 2;
-    nl->tab = xcalloc(nl->cap, sizeof *nl->tab);
+    nl->cap = cap;
+    nl->tab = xcalloc(nl->cap, nl->stride);
     nl->used = 0;
     for (size_t i = 0; i < oldcap; i++) {
-        if (old[i].number[0]) {
-            struct entry *e = find(nl, old[i].number, 1);
-            *e = old[i];
-        }
+        struct entry *o = slot(nl, old, i);
+        if (o->number[0] && (since == INT64_MIN || kth_newest(nl, o, 1) > since))
+            memcpy(find(nl, o->number, 1), o, nl->stride);
     }
     free(old);
 }
@@ -105,10 +115,10 @@ static void grow(struct number_limits *nl)
 static struct entry *find(struct number_limits *nl, const char *number, int create)
 {
     if (create && (nl->used + 1) * 2 > nl->cap)
-        grow(nl);
+        rebuild(nl, nl->cap * 2, INT64_MIN);
     size_t i = hash(number) & (nl->cap - 1);
     for (;;) {
-        struct entry *e = &nl->tab[i];
+        struct entry *e = slot(nl, nl->tab, i);
         if (!e->number[0]) {
             if (!create)
                 return NULL;
@@ -155,6 +165,8 @@ int64_t number_limits_next(struct number_limits *nl, const char *number, int64_t
 
 void number_limits_note(struct number_limits *nl, const char *number, int64_t now)
 {
+    if (nl->per_minute <= 0 && nl->per_hour <= 0 && nl->per_day <= 0)
+        return;               /* no per-number limit: nothing to remember */
     struct entry *e = find(nl, number, 1);
     e->sends[e->head] = now;
     e->head = (e->head + 1) % nl->keep;
@@ -164,18 +176,14 @@ void number_limits_note(struct number_limits *nl, const char *number, int64_t no
 
 void number_limits_expire(struct number_limits *nl, int64_t now)
 {
-    /* Rebuild without numbers whose newest send is more than a day old. */
-    struct entry *old = nl->tab;
-    size_t oldcap = nl->cap;
-    nl->tab = xcalloc(nl->cap, sizeof *nl->tab);
-    nl->used = 0;
-    for (size_t i = 0; i < oldcap; i++) {
-        if (old[i].number[0] && kth_newest(nl, &old[i], 1) + 86400 > now) {
-            struct entry *e = find(nl, old[i].number, 1);
-            *e = old[i];
-        }
-    }
-    free(old);
+    /* Drop numbers whose newest send is more than a day old; shrink the
+     * table back when most of it has emptied. */
+    if (nl->used == 0 && nl->cap == 256)
+        return;
+    size_t cap = nl->cap;
+    while (cap > 256 && nl->used * 8 < cap)
+        cap /= 2;
+    rebuild(nl, cap, now - 86400);
 }
 
 size_t number_limits_size(const struct number_limits *nl)

@@ -554,7 +554,7 @@ struct store *store_open(const char *path, int synchronous_full, char *err, size
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-             " PRAGMA busy_timeout = 2000;",
+             " PRAGMA busy_timeout = 2000; PRAGMA temp_store = MEMORY;",
              synchronous_full ? "FULL" : "NORMAL");
     if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : "pragma failed");

@@ -69,6 +69,8 @@ static void test_zero_means_unlimited(void **state)
     for (int i = 0; i < 100; i++)
         number_limits_note(nl, "13812345678", 5000);
     assert_int_equal(number_limits_next(nl, "13812345678", 5000), 5000);
+    /* Nothing to enforce, so no number is remembered (memory stays flat). */
+    assert_int_equal(number_limits_size(nl), 0);
     number_limits_free(nl);
 }
 
@@ -84,6 +86,14 @@ static void test_many_numbers_and_expiry(void **state)
     assert_int_equal(number_limits_size(nl), 5000);
     snprintf(num, sizeof num, "138%08d", 4321);
     assert_int_equal(number_limits_next(nl, num, 100 + 4321), 100 + 4321 + 60);
+    /* Half a day on, only the numbers sent to in the last day are kept,
+     * each with its history. */
+    number_limits_expire(nl, 100 + 2500 + 86400);
+    assert_int_equal(number_limits_size(nl), 2499);
+    assert_int_equal(number_limits_next(nl, num, 100 + 4321), 100 + 4321 + 60);
+    snprintf(num, sizeof num, "138%08d", 1000);
+    assert_int_equal(number_limits_next(nl, num, 200000), 200000);
+    snprintf(num, sizeof num, "138%08d", 4321);
     /* A day later everything is forgotten. */
     number_limits_expire(nl, 100 + 5000 + 86400);
     assert_int_equal(number_limits_size(nl), 0);
