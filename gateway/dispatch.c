@@ -35,6 +35,15 @@ struct dispatcher {
     int rows_cap;
     struct bucket buckets[8];/* per adapter (registry order): our requests per second */
     struct number_limits *numbers; /* SMS per mobile number */
+    struct finished *done;   /* attempts finished this loop iteration, not yet committed */
+    size_t ndone, done_cap;
+};
+
+/* A finished attempt waiting for the iteration's commit; owns its strings. */
+struct finished {
+    struct attempt_rec a;
+    const char *state;       /* one of the MSG_* constants */
+    int64_t next, now;
 };
 
 /* One message in flight. */
@@ -169,19 +178,78 @@ static cJSON *recipient_json(const struct config *cfg, const cJSON *doc, const c
 
 /* ---- recording outcomes ------------------------------------------------ */
 
-/* Write one finished attempt in its own short transaction. */
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void finished_free(struct finished *f)
+{
+    free((char *)f->a.channel);
+    free((char *)f->a.code);
+    free((char *)f->a.provider_id);
+    free((char *)f->a.error);
+    free((char *)f->a.adapter);
+    free((char *)f->a.request_id);
+}
+
+/* Queue one finished attempt; dispatch_commit() writes all of an
+ * iteration's attempts in one transaction (one fsync) before the loop
+ * sleeps. Until then the row stays "sending", which is also what a crash
+ * leaves: the next start requeues it and the provider-side dedup id keeps
+ * it from arriving twice. */
 static void record(struct dispatcher *d, const struct attempt_rec *a, const char *state,
                    int64_t next)
 {
-    struct store *s = d->gw->store;
-    int64_t now = clock_now();
-    if (store_begin(s) != HF_OK || store_attempt_finish(s, a, state, next, now) != HF_OK ||
-        store_commit(s) != HF_OK) {
-        store_rollback(s);
-        /* The row stays "sending": the next start requeues it and the
-         * provider-side dedup id keeps it from arriving twice. */
-        LOG_ERR("dispatch", "cannot record attempt message=%lld", (long long)a->message_id);
+    if (d->ndone == d->done_cap) {
+        d->done_cap = d->done_cap ? d->done_cap * 2 : 64;
+        d->done = xrealloc(d->done, d->done_cap * sizeof *d->done);
     }
+    struct finished *f = &d->done[d->ndone++];
+    f->a = *a;
+    f->a.channel = dup_or_null(a->channel);
+    f->a.code = dup_or_null(a->code);
+    f->a.provider_id = dup_or_null(a->provider_id);
+    f->a.error = dup_or_null(a->error);
+    f->a.adapter = dup_or_null(a->adapter);
+    f->a.request_id = dup_or_null(a->request_id);
+    f->state = state;
+    f->next = next;
+    f->now = clock_now();
+}
+
+static int write_finished(struct store *s, const struct finished *f, size_t n)
+{
+    if (store_begin(s) != HF_OK)
+        return HF_ERR_DB;
+    for (size_t i = 0; i < n; i++) {
+        if (store_attempt_finish(s, &f[i].a, f[i].state, f[i].next, f[i].now) != HF_OK) {
+            store_rollback(s);
+            return HF_ERR_DB;
+        }
+    }
+    if (store_commit(s) != HF_OK) {
+        store_rollback(s);
+        return HF_ERR_DB;
+    }
+    return HF_OK;
+}
+
+void dispatch_commit(struct dispatcher *d)
+{
+    if (d->ndone == 0)
+        return;
+    struct store *s = d->gw->store;
+    if (write_finished(s, d->done, d->ndone) != HF_OK) {
+        /* One at a time, so one bad row does not cost the others. */
+        for (size_t i = 0; i < d->ndone; i++)
+            if (write_finished(s, &d->done[i], 1) != HF_OK)
+                LOG_ERR("dispatch", "cannot record attempt message=%lld",
+                        (long long)d->done[i].a.message_id);
+    }
+    for (size_t i = 0; i < d->ndone; i++)
+        finished_free(&d->done[i]);
+    d->ndone = 0;
 }
 
 static void finish_simple(struct dispatcher *d, const struct message_row *row, const char *state,
@@ -755,6 +823,8 @@ void dispatch_free(struct dispatcher *d)
     if (!d)
         return;
     ev_timer_stop(d->gw->loop, &d->timer);
+    dispatch_commit(d);
+    free(d->done);
     number_limits_free(d->numbers);
     free(d->rows);
     free(d);

@@ -30,6 +30,9 @@ void dispatch_surveys_cron(struct dispatcher *d);
 void dispatch_cron(struct dispatcher *d);
 /* NULL is a no-op. Call after outbound_free and tokens_free (which
  * complete every job). */
+/* Commit the attempts finished since the last call in one transaction;
+ * called from the loop's before-sleep hook. */
+void dispatch_commit(struct dispatcher *d);
 void dispatch_free(struct dispatcher *d);
 
 /* Backoff before attempt @attempt+1: base * 2^(attempt-1), capped at @max,

@@ -3,7 +3,8 @@
  *
  * Watchers on the loop and who owns them:
  *   sig_term, sig_int, sig_hup   here: stop / reload requests
- *   before_sleep (ev_prepare)    here: group commit -> reload -> MHD run/re-arm
+ *   before_sleep (ev_prepare)    here: group commits (triggers, finished attempts)
+ *                                -> reload -> MHD run/re-arm
  *   cron (1 s)                   here: shutdown deadline, calendar coverage
  *   mhd_io, mhd_timer            http_server.c
  *   curl timer + socket ios      outbound.c
@@ -176,6 +177,7 @@ static void on_before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
     (void)revents;
     struct gateway *gw = w->data;
     api_triggers_commit(gw);
+    dispatch_commit(gw->disp);
     if (gw->reload_requested) {
         gw->reload_requested = 0;
         gateway_reload(gw);
