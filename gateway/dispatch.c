@@ -744,7 +744,10 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     /* Sleep until the next pending message is due. The cap re-checks the
-     * store now and then, e.g. after the wall clock jumped. */
+     * store now and then, e.g. after the wall clock jumped. A send that
+     * already ended above (a retry planned without reaching the network)
+     * is committed first, so its next try counts. */
+    dispatch_commit(d);
     int64_t next = store_next_due(gw->store);
     double wait = 60.0;
     if (next >= 0) {

@@ -464,6 +464,15 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
     return s->st[id];
 }
 
+/* Binds v, or NULL when the value is absent. */
+static void bind_opt_int64(sqlite3_stmt *q, int i, int64_t v, int present)
+{
+    if (present)
+        sqlite3_bind_int64(q, i, v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
 static void bind_text(sqlite3_stmt *q, int i, const char *v)
 {
     if (v)
@@ -790,10 +799,7 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
     bind_text(q, 3, a->channel);
     sqlite3_bind_int64(q, 4, a->started_ms);
     sqlite3_bind_int64(q, 5, a->latency_ms);
-    if (a->http_status)
-        sqlite3_bind_int64(q, 6, a->http_status);
-    else
-        sqlite3_bind_null(q, 6);
+    bind_opt_int64(q, 6, a->http_status, a->http_status != 0);
     bind_text(q, 7, a->code);
     bind_text(q, 8, a->provider_id);
     bind_text(q, 9, a->error);
@@ -964,10 +970,7 @@ int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t no
     sqlite3_stmt *q = stmt(s, ST_RECEIPT_INSERT);
     bind_text(q, 1, r->provider);
     bind_text(q, 2, r->dedup_key);
-    if (r->message_id > 0)
-        sqlite3_bind_int64(q, 3, r->message_id);
-    else
-        sqlite3_bind_null(q, 3);
+    bind_opt_int64(q, 3, r->message_id, r->message_id > 0);
     sqlite3_bind_int(q, 4, r->delivered);
     bind_text(q, 5, r->code);
     bind_text(q, 6, r->detail);
@@ -1065,34 +1068,22 @@ int store_survey_update(struct store *s, int64_t message_id, const char *state,
     sqlite3_bind_int64(q, 1, message_id);
     bind_text(q, 2, state);
     bind_text(q, 3, answers);
-    if (score >= 0)
-        sqlite3_bind_int(q, 4, score);
-    else
-        sqlite3_bind_null(q, 4);
+    bind_opt_int64(q, 4, score, score >= 0);
     sqlite3_bind_int(q, 5, flagged);
-    if (answered_at > 0)
-        sqlite3_bind_int64(q, 6, answered_at);
-    else
-        sqlite3_bind_null(q, 6);
+    bind_opt_int64(q, 6, answered_at, answered_at > 0);
     return exec_stmt(s, q);
 }
 
 int store_answer_add(struct store *s, const struct answer_rec *a, int64_t *id)
 {
     sqlite3_stmt *q = stmt(s, ST_ANSWER_ADD);
-    if (a->message_id > 0)
-        sqlite3_bind_int64(q, 1, a->message_id);
-    else
-        sqlite3_bind_null(q, 1);
+    bind_opt_int64(q, 1, a->message_id, a->message_id > 0);
     bind_text(q, 2, a->customer_id);
     bind_text(q, 3, a->mobile);
     bind_text(q, 4, a->channel);
     bind_text(q, 5, a->raw);
     bind_text(q, 6, a->parsed);
-    if (a->score >= 0)
-        sqlite3_bind_int(q, 7, a->score);
-    else
-        sqlite3_bind_null(q, 7);
+    bind_opt_int64(q, 7, a->score, a->score >= 0);
     sqlite3_bind_int(q, 8, a->flagged);
     sqlite3_bind_int(q, 9, a->amendment);
     bind_text(q, 10, a->dedup_key);
@@ -1116,10 +1107,7 @@ int store_ticket_open(struct store *s, const struct ticket_new *t, int64_t *id)
 {
     sqlite3_stmt *q = stmt(s, ST_TICKET_OPEN);
     sqlite3_bind_int64(q, 1, t->trigger_id);
-    if (t->survey_id > 0)
-        sqlite3_bind_int64(q, 2, t->survey_id);
-    else
-        sqlite3_bind_null(q, 2);
+    bind_opt_int64(q, 2, t->survey_id, t->survey_id > 0);
     bind_text(q, 3, t->customer_id);
     bind_text(q, 4, t->project_id);
     bind_text(q, 5, t->reason);
