@@ -48,6 +48,14 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
                 adapters/sign_tc3.c
+# ---- the web console and PM page: gateway/console*.c and web/, embedded ----
+# web/ is turned into C by tools/embed/embed.c (gen/web_assets.c is built
+# into $(BUILD)/gen, never into the source tree).
+WEB_FILES := web/console.js web/console.css web/pm.js
+EMBED := $(BUILD)/embed
+CONSOLE_SRCS := gateway/console_session.c gateway/console.c gen/web_assets.c
+CORE_SRCS += $(CONSOLE_SRCS)
+
 DAEMON_SRCS := $(LEAF_SRCS) $(CORE_SRCS) $(ADAPTER_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -107,6 +115,15 @@ $(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(sort $(call obj,$($(1)_OBJS)))
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+$(EMBED): tools/embed/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -o $@ $<
+$(BUILD)/gen/web_assets.c: $(WEB_FILES) $(EMBED)
+	@mkdir -p $(dir $@)
+	$(EMBED) $@ $(WEB_FILES)
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Benchmark helpers (tools/bench): a WeChat secure-mode callback generator.
 WXGEN := $(BUILD)/wxgen

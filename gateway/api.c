@@ -3,6 +3,8 @@
  * /metrics and the message lookup.
  */
 #include "api.h"
+#include "console.h"
+#include "console_session.h"
 #include "dispatch.h"
 #include "gateway.h"
 #include "http_error.h"
@@ -20,6 +22,8 @@ const struct api_token *api_auth(struct gateway *gw, const struct http_request *
                                  unsigned roles, struct http_response *resp)
 {
     const char *h = req->authorization;
+    if (!h && http_request_cookie(req, CONSOLE_COOKIE))
+        return console_api_auth(gw, req, roles, resp); /* the console's session cookie */
     if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
         resp->status = 401;
         resp->body = api_error_body("unauthorized", "Authorization",
@@ -208,5 +212,14 @@ const struct http_route api_routes[] = {
     {"POST", "/v1/tickets/", 1, 1, api_post_ticket, NULL},
     {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL},
     {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL},
+    /* the web console, the PM page and the PM's endpoints (console.c) */
+    {"GET", "/console", 0, 0, console_get, NULL},
+    {"GET", "/console/", 1, 0, console_get, NULL},
+    {"POST", "/console/", 1, 0, console_post, NULL},
+    {"GET", "/pm", 0, 0, console_pm_get, NULL},
+    {"GET", "/pm/", 1, 0, console_pm_get, NULL},
+    {"POST", "/pm/", 1, 0, console_pm_post, NULL},
+    {"GET", "/v1/pm/projects", 0, 0, console_pm_projects, NULL},
+    {"POST", "/v1/pm/projects/", 1, 1, console_pm_trigger, NULL},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

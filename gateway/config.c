@@ -130,6 +130,8 @@ static const struct cfg_opt opts[] = {
     {"channels.wechat.encoding_aes_key", CFG_SECRET, CFG_NULLABLE, F(wechat_aes_key), 0, 0, NULL,
      NULL},
     {"surveys", CFG_PATH, 0, F(surveys_dir), 0, 0, "../templates/surveys", NULL},
+    {"console.session_ttl", CFG_DURATION, 0, F(console_session_ttl_ms), 1000, 30 * DAY_MS, "8h",
+     NULL},
     {"tickets.score_threshold", CFG_INT, 0, F(ticket_threshold), 0, 10, "6", NULL},
     {"tickets.report_within", CFG_DURATION, 0, F(ticket_report_ms), 60000, 30 * DAY_MS, "2h", NULL},
     {"tickets.answer_within", CFG_DURATION, 0, F(ticket_answer_ms), 60000, 30 * DAY_MS, "48h",
@@ -222,7 +224,8 @@ static int parse_tokens(struct config *c, const cJSON *v, const char *file, char
         const cJSON *f;
         cJSON_ArrayForEach(f, t) {
             if (strcmp(f->string, "name") && strcmp(f->string, "roles") &&
-                strcmp(f->string, "sha256") && f->string[0] != '_') {
+                strcmp(f->string, "sha256") && strcmp(f->string, "staff_id") &&
+                f->string[0] != '_') {
                 set_err(err, errlen, file, key, "unknown key '%s'", f->string);
                 return -1;
             }
@@ -245,6 +248,14 @@ static int parse_tokens(struct config *c, const cJSON *v, const char *file, char
                     "(huifangd --hash-token prints it)");
             return -1;
         }
+        const cJSON *staff = cJSON_GetObjectItemCaseSensitive(t, "staff_id");
+        if (staff && (!cJSON_IsString(staff) || !*staff->valuestring ||
+                      strlen(staff->valuestring) > 64)) {
+            set_err(err, errlen, file, key, "staff_id: must be a string of 1 to 64 characters "
+                                            "(the PM's wecom_id or phone as in triggers)");
+            return -1;
+        }
+        c->tokens[i].staff_id = staff ? xstrdup(staff->valuestring) : NULL;
         c->tokens[i].name = xstrdup(name->valuestring);
         memcpy(c->tokens[i].sha256, hash->valuestring, 65);
         c->ntokens = ++i;
@@ -694,8 +705,10 @@ void config_free(struct config *c)
             break;
         }
     }
-    for (size_t i = 0; i < c->ntokens; i++)
+    for (size_t i = 0; i < c->ntokens; i++) {
         free(c->tokens[i].name);
+        free(c->tokens[i].staff_id);
+    }
     free(c->tokens);
     free(c->path);
     free(c->dir);

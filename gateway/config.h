@@ -33,6 +33,8 @@ struct api_token {
     char *name;        /* who holds it, for logs ("erp") */
     unsigned roles;    /* enum api_role bits */
     char sha256[65];   /* hex SHA-256 of the bearer token; the token itself is never stored */
+    char *staff_id;    /* optional: the staff member who holds it (a PM's wecom_id or phone,
+                          as in triggers' project.staff), for the PM page; NULL if none */
 };
 
 struct config {
@@ -68,6 +70,9 @@ struct config {
     /* windows.* */
     struct window_def win_survey;    /* survey follow-up windows, working days */
     struct window_def win_notice;    /* notice hours, any day */
+
+    /* console.* (the web console and the PM page) */
+    int64_t console_session_ttl_ms;  /* a session ends after this long unused; default 8h */
 
     struct api_token *tokens;        /* api_tokens[] */
     size_t ntokens;

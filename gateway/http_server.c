@@ -124,17 +124,31 @@ void http_server_resume(struct http_server *h, struct http_request *req, int sta
 
 /* ---- responses ---------------------------------------------------------- */
 
+/* @more: a handler's response for its extra headers (Set-Cookie, Location,
+ * Content-Disposition), or NULL. Takes @more->set_cookie. */
 static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body,
-                             const char *ctype, const char *allow, const char *csp)
+                             const char *ctype, const char *allow, const char *csp,
+                             struct http_response *more)
 {
+    char *cookie = more ? more->set_cookie : NULL;
+    if (more)
+        more->set_cookie = NULL;
     size_t len = body ? strlen(body) : 0;
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, body ? body : (void *)"",
                                         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
+        free(cookie);
         return MHD_NO;
     }
+    if (cookie)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    free(cookie);
+    if (more && more->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, more->location);
+    if (more && more->disposition)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, more->disposition);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             ctype ? ctype : "application/json; charset=utf-8");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -158,7 +172,7 @@ static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection 
     h->gw->metrics.http_requests++;
     if (rt && rt->on_reject)
         rt->on_reject(h->gw, status);
-    return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow, NULL);
+    return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow, NULL, NULL);
 }
 
 /* ---- request lifecycle --------------------------------------------------- */
@@ -272,7 +286,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         char *body = req->resp_body;
         req->resp_body = NULL;
         gw->metrics.http_requests++;
-        return queue(conn, req->resp_status, body, req->resp_type, NULL, NULL);
+        return queue(conn, req->resp_status, body, req->resp_type, NULL, NULL, NULL);
     }
     if (req->too_large)
         return queue_error(h, conn, req->route, 413, "body_too_large", "the body is too large",
@@ -283,12 +297,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_response resp = {0};
     enum http_result r = req->route->fn(gw, req, &resp);
     if (r == HTTP_PARK) {
+        free(resp.set_cookie); /* a parked answer carries no cookie */
         park(h, req);
         MHD_suspend_connection(conn);
         return MHD_YES;
     }
     gw->metrics.http_requests++;
-    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp);
+    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -374,6 +389,16 @@ struct http_server *http_server_start(struct gateway *gw, const struct http_rout
 const char *http_request_arg(const struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
 int http_server_port(const struct http_server *h)

@@ -790,6 +790,49 @@ int store_trigger_body(struct store *s, int64_t trigger_id, char **body)
     return ret;
 }
 
+/* ---- the project manager's page -------------------------------------------- */
+
+static char *query_json(struct store *s, const char *sql, const char *const *binds, int nbinds,
+                        int64_t *last_id);
+
+char *store_pm_projects_json(struct store *s, const char *staff_id)
+{
+    const char *binds[1] = {staff_id};
+    return query_json(
+        s,
+        "SELECT p.id, p.address, p.kickoff_date, c.name AS customer_name,"
+        " c.title AS customer_title,"
+        " substr(c.mobile, 1, 3) || '****' || substr(c.mobile, 8, 4) AS customer_mobile,"
+        " (SELECT MAX(received_at) FROM triggers WHERE project_id = p.id) AS last_trigger_at,"
+        " (SELECT json_group_array(milestone) FROM (SELECT DISTINCT milestone FROM triggers"
+        "   WHERE project_id = p.id ORDER BY milestone)) AS milestones"
+        " FROM projects p JOIN project_staff ps ON ps.project_id = p.id AND ps.role = 'pm'"
+        " LEFT JOIN customers c ON c.id = p.customer_id"
+        " WHERE ps.wecom_id = ?1 OR ps.phone = ?1"
+        " ORDER BY last_trigger_at DESC, p.id LIMIT 200",
+        binds, 1, NULL);
+}
+
+int store_project_last_trigger_body(struct store *s, const char *project_id, char **body)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT body FROM triggers WHERE project_id = ?1 ORDER BY id DESC"
+                           " LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return HF_ERR_DB;
+    bind_text(q, 1, project_id);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        *body = xstrdup((const char *)sqlite3_column_text(q, 0));
+        ret = HF_OK;
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_finalize(q);
+    return ret;
+}
+
 int store_attempt_finish(struct store *s, const struct attempt_rec *a, const char *state,
                          int64_t next_attempt_at, int64_t now)
 {

@@ -823,3 +823,17 @@ out:
     free(vlen);
     return rc;
 }
+
+/* ======================================================================
+ * Helpers shared with the console's pages (console.c)
+ * ====================================================================== */
+
+void page_html_escape(struct buf *b, const char *s)
+{
+    put_esc(b, s);
+}
+
+char *page_form_decode(const char *s, size_t n, size_t *outlen)
+{
+    return form_decode(s, n, outlen);
+}
