@@ -154,7 +154,7 @@ static void page(struct gateway *gw, struct http_response *resp, int status,
     buf_printf(&b, "</title><link rel=\"stylesheet\" href=\"%s/app.css\">", a->base);
     if (head_extra)
         buf_puts(&b, head_extra);
-    buf_puts(&b, "</head><body>");
+    buf_printf(&b, "</head><body class=\"%s\">", a == &PM ? "pm" : "console");
     buf_puts(&b, body);
     if (script)
         buf_printf(&b, "<script src=\"%s/%s\"></script>", a->base, script);
@@ -209,6 +209,32 @@ static void shell(struct gateway *gw, struct http_response *resp, const struct a
     buf_puts(&head, "<meta name=\"hf-company\" content=\"");
     page_html_escape(&head, gw->cfg->company_name);
     buf_puts(&head, "\">");
+    /* Data for the app: the catalogue's milestone names and the zone's
+     * current offset. A JSON data block is not executed, so the CSP allows
+     * it; "<" is escaped so it cannot end the element. */
+    cJSON *data = cJSON_CreateObject();
+    cJSON *ms = cJSON_AddArrayToObject(data, "milestones");
+    for (size_t i = 0; i < gw->cat->n; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "id", gw->cat->ms[i].id);
+        cJSON_AddStringToObject(m, "name", gw->cat->ms[i].name);
+        cJSON_AddItemToArray(ms, m);
+    }
+    char iso[32];
+    iso8601_format_local(clock_now(), iso);
+    size_t il = strlen(iso);
+    cJSON_AddStringToObject(data, "offset", il > 6 && iso[il - 1] != 'Z' ? iso + il - 6 : "Z");
+    char *dj = cJSON_PrintUnformatted(data);
+    cJSON_Delete(data);
+    buf_puts(&head, "<script type=\"application/json\" id=\"hf-data\">");
+    for (const char *p = dj; *p; p++) {
+        if (*p == '<')
+            buf_puts(&head, "\\u003c");
+        else
+            buf_append(&head, p, 1);
+    }
+    buf_puts(&head, "</script>");
+    free(dj);
     buf_init(&b);
     buf_puts(&b, "<header class=\"top\"><div class=\"brand\">");
     page_html_escape(&b, gw->cfg->company_name);
@@ -227,6 +253,7 @@ static void shell(struct gateway *gw, struct http_response *resp, const struct a
                a->base, cs->csrf);
     char *h = buf_steal(&head), *body = buf_steal(&b);
     page(gw, resp, 200, a, h, body, a->script);
+
     free(h);
     free(body);
 }
