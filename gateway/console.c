@@ -512,6 +512,11 @@ enum http_result console_pm_projects(struct gateway *gw, struct http_request *re
     cJSON_AddStringToObject(pm, "staff_id", t->staff_id);
     cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNullToObject(o, "next_cursor");
+    /* The gateway's clock: the page reports milestones at this instant
+     * (plus the time since), not at a phone's clock, which may be wrong. */
+    char now[32];
+    iso8601_format_local(clock_now(), now);
+    cJSON_AddStringToObject(o, "now", now);
     add_milestones(gw, o);
     resp->status = 200;
     resp->body = cJSON_PrintUnformatted(o);

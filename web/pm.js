@@ -35,15 +35,18 @@
     const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(iso || '');
     return m ? `${+m[2]}月${+m[3]}日 ${m[4]}:${m[5]}` : iso || '';
   }
-  // Now as RFC 3339 with this device's offset.
+  // Now on the gateway's clock, as RFC 3339 in the gateway's offset: the
+  // server's "now" when the projects were read plus the time since (a
+  // phone's own clock may be wrong).
+  let server = null;
   function nowIso() {
-    const d = new Date();
     const p = (n) => String(n).padStart(2, '0');
-    const off = -d.getTimezoneOffset();
-    const sign = off >= 0 ? '+' : '-';
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:` +
-      `${p(d.getMinutes())}:${p(d.getSeconds())}${sign}${p(Math.floor(Math.abs(off) / 60))}:` +
-      `${p(Math.abs(off) % 60)}`;
+    const m = /([+-])(\d\d):(\d\d)$/.exec(server.now);
+    const off = m ? (m[1] === '-' ? -1 : 1) * (60 * +m[2] + +m[3]) : 0;
+    const d = new Date(Date.parse(server.now) + (performance.now() - server.at) + off * 60000);
+    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T` +
+      `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}` +
+      (m ? m[0] : 'Z');
   }
   function newKey() {
     const b = new Uint8Array(12);
@@ -145,6 +148,7 @@
       return;
     }
     const j = res.body;
+    server = { now: j.now, at: performance.now() };
     const list = j.items || [];
     main.replaceChildren(
       h('h2', {}, '我的项目'),
