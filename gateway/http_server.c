@@ -125,7 +125,8 @@ void http_server_resume(struct http_server *h, struct http_request *req, int sta
 /* ---- responses ---------------------------------------------------------- */
 
 static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body,
-                             const char *ctype, const char *allow, const char *csp)
+                             const char *ctype, const char *allow, const char *csp,
+                             const char *disposition)
 {
     size_t len = body ? strlen(body) : 0;
     struct MHD_Response *r =
@@ -141,6 +142,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (disposition)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
     if (csp) {
         MHD_add_response_header(r, "Content-Security-Policy", csp);
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -158,7 +161,7 @@ static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection 
     h->gw->metrics.http_requests++;
     if (rt && rt->on_reject)
         rt->on_reject(h->gw, status);
-    return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow, NULL);
+    return queue(conn, status, api_error_body(code, NULL, msg), NULL, allow, NULL, NULL);
 }
 
 /* ---- request lifecycle --------------------------------------------------- */
@@ -272,7 +275,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         char *body = req->resp_body;
         req->resp_body = NULL;
         gw->metrics.http_requests++;
-        return queue(conn, req->resp_status, body, req->resp_type, NULL, NULL);
+        return queue(conn, req->resp_status, body, req->resp_type, NULL, NULL, NULL);
     }
     if (req->too_large)
         return queue_error(h, conn, req->route, 413, "body_too_large", "the body is too large",
@@ -288,7 +291,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     gw->metrics.http_requests++;
-    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp);
+    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp,
+                 resp.disposition);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,

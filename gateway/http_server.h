@@ -50,6 +50,7 @@ struct http_response {
     const char *content_type;  /* static; default application/json */
     const char *allow;         /* for 405: static "GET, POST" */
     const char *csp;           /* Content-Security-Policy, static; NULL = none */
+    const char *disposition;   /* Content-Disposition (downloads), static; NULL = none */
 };
 
 enum http_result { HTTP_DONE = 0, HTTP_PARK };
