@@ -93,20 +93,25 @@ static void report_milestones(struct gateway *gw, struct http_request *req,
         api_store_error(resp);
         return;
     }
-    cJSON *r;
+    /* Rebuilt in the contract's order, with the name and the rate. */
+    cJSON *out = cJSON_CreateArray(), *r;
     cJSON_ArrayForEach(r, rows) {
-        const struct milestone *m = catalogue_find(
-            gw->cat, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "milestone")));
-        /* Keys in the contract's order: insert name and rate where they belong. */
-        cJSON_InsertItemInArray(r, 1, cJSON_CreateString(m ? m->name : ""));
-        cJSON_GetArrayItem(r, 1)->string = xstrdup("name");
-        cJSON *rate = num(r, "sent") > 0
-                          ? cJSON_CreateNumber(round(num(r, "answered") / num(r, "sent") * 10000.0) /
-                                               10000.0)
-                          : cJSON_CreateNull();
-        cJSON_InsertItemInArray(r, 5, rate);
-        cJSON_GetArrayItem(r, 5)->string = xstrdup("response_rate");
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "milestone"));
+        const struct milestone *m = id ? catalogue_find(gw->cat, id) : NULL;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "milestone", id ? id : "");
+        cJSON_AddStringToObject(o, "name", m ? m->name : "");
+        cJSON_AddNumberToObject(o, "sent", num(r, "sent"));
+        cJSON_AddNumberToObject(o, "delivered", num(r, "delivered"));
+        cJSON_AddNumberToObject(o, "answered", num(r, "answered"));
+        add_rate(o, "response_rate", num(r, "answered"), num(r, "sent"));
+        cJSON_AddItemToObject(o, "avg_score", cJSON_DetachItemFromObject(r, "avg_score"));
+        cJSON_AddItemToObject(o, "score_distribution",
+                              cJSON_DetachItemFromObject(r, "score_distribution"));
+        cJSON_AddItemToArray(out, o);
     }
+    cJSON_Delete(rows);
+    rows = out;
     answer_rows(resp, csv, "rows", rows, milestone_cols, HF_ARRAY_LEN(milestone_cols),
                 "attachment; filename=\"huifang-milestones.csv\"");
 }
@@ -224,11 +229,12 @@ static void report_complaints(struct gateway *gw, struct http_request *req,
     for (int i = 0; i < n; i++)
         v[i] = cJSON_DetachItemFromArray(staff, 0);
     qsort(v, (size_t)n, sizeof *v, rank_cmp);
+    int *ranks = xcalloc((size_t)n + 1, sizeof *ranks);
+    for (int i = 0; i < n; i++)
+        ranks[i] = i == 0 || rank_cmp(&v[i - 1], &v[i]) != 0 ? i + 1 : ranks[i - 1];
     cJSON *ranking = cJSON_CreateArray();
-    int rank = 0;
     for (int i = 0; i < n; i++) {
-        if (i == 0 || rank_cmp(&v[i - 1], &v[i]) != 0)
-            rank = i + 1;
+        int rank = ranks[i];
         const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v[i], "role"));
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "rank", rank);
@@ -244,6 +250,7 @@ static void report_complaints(struct gateway *gw, struct http_request *req,
         cJSON_Delete(v[i]);
     }
     free(v);
+    free(ranks);
     cJSON_Delete(staff);
     char qname[16];
     snprintf(qname, sizeof qname, "%04dQ%d", year, quarter);

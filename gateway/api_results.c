@@ -15,6 +15,7 @@
 #include "csv.h"
 #include "gateway.h"
 #include "http_error.h"
+#include "survey_def.h"
 #include "tickets.h"
 
 #include <stdio.h>
@@ -36,30 +37,49 @@ static const struct csv_col result_cols[] = {
     {"channel", "渠道"},
     {"sent_at", "发送时间"},
     {"answered_at", "回答时间"},
-    {"replies", "客户回复"},
+    {"answers_text", "回答内容"},
+    {"replies", "短信/微信回复"},
     {"staff.pm", "项目经理"},
     {"staff.designer", "设计师"},
     {"staff.foreman", "工长"},
     {"staff.supervisor", "监理"},
 };
 
-/* "replies": the customer's own words of every answer, for the CSV. */
-static void add_replies(cJSON *items)
+/* For the CSV: "answers_text", every answer as "question：value" (是/否
+ * for yes/no), and "replies", the customer's own SMS and WeChat words. */
+static void add_texts(struct gateway *gw, cJSON *items)
 {
     cJSON *it;
     cJSON_ArrayForEach(it, items) {
         struct buf b;
         buf_init(&b);
+        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "survey"));
+        const struct survey_def *def = sid ? survey_set_find(gw->surveys, sid) : NULL;
+        const cJSON *a;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(it, "answers")) {
+            if (!cJSON_IsString(a) || !a->string)
+                continue;
+            const struct question *qn = def ? survey_find_question(def, a->string) : NULL;
+            const char *v = a->valuestring;
+            if (qn && qn->type == Q_YESNO)
+                v = strcmp(v, "yes") == 0 ? "是" : strcmp(v, "no") == 0 ? "否" : v;
+            if (b.len)
+                buf_puts(&b, "；");
+            buf_printf(&b, "%s：%s", qn ? qn->text : a->string, v);
+        }
+        cJSON_AddStringToObject(it, "answers_text", b.data ? b.data : "");
+        b.len = 0;
         const cJSON *h;
         cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(it, "history")) {
+            const char *ch = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "channel"));
             const char *raw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "raw"));
-            if (!raw || !*raw)
+            if (!raw || !*raw || (ch && strcmp(ch, "page") == 0))
                 continue;
             if (b.len)
                 buf_puts(&b, " | ");
             buf_puts(&b, raw);
         }
-        cJSON_AddStringToObject(it, "replies", b.data ? b.data : "");
+        cJSON_AddStringToObject(it, "replies", b.len ? b.data : "");
         buf_cleanup(&b);
     }
 }
@@ -114,7 +134,7 @@ enum http_result api_get_results(struct gateway *gw, struct http_request *req,
     api_milestone_names(gw, items, "milestone");
     api_redact(tok, items);
     if (csv) {
-        add_replies(items);
+        add_texts(gw, items);
         api_csv_answer(resp, items, result_cols, HF_ARRAY_LEN(result_cols),
                        "attachment; filename=\"huifang-results.csv\"");
         cJSON_Delete(items);
