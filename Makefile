@@ -45,6 +45,9 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/answers.c gateway/tickets.c gateway/api.c gateway/api_triggers.c \
              gateway/api_callbacks.c gateway/api_surveys.c gateway/api_results.c gateway/api_wechat.c \
              gateway/gateway.c
+# issue 6: the customer-service API (reads, reports, CSV)
+CORE_SRCS += gateway/store_read.c gateway/csv.c gateway/api_query.c gateway/api_messages.c \
+             gateway/api_reports.c
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
                 adapters/sign_tc3.c
@@ -91,6 +94,8 @@ test_survey_token_OBJS := gateway/survey_token.c gateway/util.c gateway/log.c
 test_survey_def_OBJS := gateway/survey_def.c gateway/util.c gateway/log.c
 test_wechat_msg_OBJS := gateway/wechat_msg.c gateway/util.c gateway/log.c
 test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util.c gateway/log.c
+UNIT_TESTS += test_csv
+test_csv_OBJS := gateway/csv.c gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 

@@ -193,6 +193,21 @@ static enum http_result get_message(struct gateway *gw, struct http_request *req
     return HTTP_DONE;
 }
 
+/* POST /v1/admin/reload (admin): as SIGHUP. The reload runs in the
+ * before-sleep hook of this loop iteration, after the parked triggers are
+ * committed (they hold catalogue pointers), never inside an HTTP callback;
+ * its outcome is logged. */
+static enum http_result post_admin_reload(struct gateway *gw, struct http_request *req,
+                                          struct http_response *resp)
+{
+    if (!api_auth(gw, req, ROLE_ADMIN, resp))
+        return HTTP_DONE;
+    gw->reload_requested = 1;
+    resp->status = 202;
+    resp->body = xstrdup("{\"reload\":\"requested\"}");
+    return HTTP_DONE;
+}
+
 static void trigger_refused(struct gateway *gw, int status)
 {
     metrics_reject(&gw->metrics, status);
@@ -212,6 +227,11 @@ const struct http_route api_routes[] = {
     {"POST", "/v1/tickets/", 1, 1, api_post_ticket, NULL},
     {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL},
     {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL},
+    /* issue 6: the customer-service API */
+    {"GET", "/v1/messages", 0, 0, api_get_messages, NULL},
+    {"GET", "/v1/projects/", 1, 0, api_get_project, NULL},
+    {"GET", "/v1/reports/", 1, 0, api_get_report, NULL},
+    {"POST", "/v1/admin/reload", 0, 0, post_admin_reload, NULL},
     /* the web console, the PM page and the PM's endpoints (console.c) */
     {"GET", "/console", 0, 0, console_get, NULL},
     {"GET", "/console/", 1, 0, console_get, NULL},

@@ -498,14 +498,6 @@ enum http_result console_pm_projects(struct gateway *gw, struct http_request *re
         resp->body = api_error_body("store_error", NULL, "the projects could not be read");
         return HTTP_DONE;
     }
-    cJSON *it;
-    cJSON_ArrayForEach(it, items) {
-        /* The milestones column is JSON text: make it an array. */
-        const char *ms = jstr(it, "milestones");
-        cJSON *arr = ms ? cJSON_Parse(ms) : NULL;
-        cJSON_ReplaceItemInObjectCaseSensitive(it, "milestones",
-                                               arr ? arr : cJSON_CreateArray());
-    }
     cJSON *o = cJSON_CreateObject();
     cJSON *pm = cJSON_AddObjectToObject(o, "pm");
     cJSON_AddStringToObject(pm, "name", t->name);

@@ -9,6 +9,7 @@
  * PRAGMA user_version records the last one applied.
  */
 #include "store.h"
+#include "store_internal.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -451,6 +452,11 @@ struct store {
     int version;                  /* schema version after migrations */
 };
 
+sqlite3 *store__db(struct store *s)
+{
+    return s->db;
+}
+
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 {
     if (!s->st[id]) {
@@ -792,25 +798,51 @@ int store_trigger_body(struct store *s, int64_t trigger_id, char **body)
 
 /* ---- the project manager's page -------------------------------------------- */
 
-static char *query_json(struct store *s, const char *sql, const char *const *binds, int nbinds,
-                        int64_t *last_id);
-
 char *store_pm_projects_json(struct store *s, const char *staff_id)
 {
-    const char *binds[1] = {staff_id};
-    return query_json(
-        s,
-        "SELECT p.id, p.address, p.kickoff_date, c.name AS customer_name,"
-        " c.title AS customer_title,"
-        " substr(c.mobile, 1, 3) || '****' || substr(c.mobile, 8, 4) AS customer_mobile,"
-        " (SELECT MAX(received_at) FROM triggers WHERE project_id = p.id) AS last_trigger_at,"
-        " (SELECT json_group_array(milestone) FROM (SELECT DISTINCT milestone FROM triggers"
-        "   WHERE project_id = p.id ORDER BY milestone)) AS milestones"
-        " FROM projects p JOIN project_staff ps ON ps.project_id = p.id AND ps.role = 'pm'"
-        " LEFT JOIN customers c ON c.id = p.customer_id"
-        " WHERE ps.wecom_id = ?1 OR ps.phone = ?1"
-        " ORDER BY last_trigger_at DESC, p.id LIMIT 200",
-        binds, 1, NULL);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT p.id, p.address, p.kickoff_date, c.name, c.title, c.mobile,"
+            " (SELECT MAX(received_at) FROM triggers WHERE project_id = p.id) AS last,"
+            " (SELECT json_group_array(milestone) FROM (SELECT DISTINCT milestone FROM triggers"
+            "   WHERE project_id = p.id ORDER BY milestone))"
+            " FROM projects p JOIN project_staff ps ON ps.project_id = p.id AND ps.role = 'pm'"
+            " LEFT JOIN customers c ON c.id = p.customer_id"
+            " WHERE ps.wecom_id = ?1 OR ps.phone = ?1"
+            " ORDER BY last DESC, p.id LIMIT 200",
+            -1, &q, NULL) != SQLITE_OK) {
+        LOG_ERR("store", "PM projects query failed: %s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    bind_text(q, 1, staff_id);
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        static const char *const names[] = {"id", "address", "kickoff_date", "customer_name",
+                                            "customer_title"};
+        for (int c = 0; c < 5; c++) {
+            const char *v = (const char *)sqlite3_column_text(q, c);
+            if (v)
+                cJSON_AddStringToObject(o, names[c], v);
+            else
+                cJSON_AddNullToObject(o, names[c]);
+        }
+        char masked[24];
+        const char *mobile = (const char *)sqlite3_column_text(q, 5);
+        cJSON_AddStringToObject(o, "customer_mobile", log_mask_phone(mobile, masked));
+        char iso[32];
+        iso8601_format_local(sqlite3_column_int64(q, 6), iso);
+        cJSON_AddStringToObject(o, "last_trigger_at", iso);
+        cJSON *ms = cJSON_Parse((const char *)sqlite3_column_text(q, 7));
+        cJSON_AddItemToObject(o, "milestones", ms ? ms : cJSON_CreateArray());
+        cJSON_AddItemToArray(arr, o);
+    }
+    sqlite3_finalize(q);
+    char *out = rc == SQLITE_DONE ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return out;
 }
 
 int store_project_last_trigger_body(struct store *s, const char *project_id, char **body)
@@ -1252,156 +1284,6 @@ int store_customer_wechat_subscribed(struct store *s, const char *openid, int su
     sqlite3_bind_int(q, 2, subscribed);
     sqlite3_bind_int64(q, 3, now);
     return exec_stmt(s, q);
-}
-
-/* ---- reading: results and tickets as JSON ----------------------------------- */
-
-/* Run @sql with text binds and return the rows as a JSON array of objects
- * (column names as keys; *_at columns as local ISO times). Not cached:
- * the filters change the statement. Caller frees. */
-static char *query_json(struct store *s, const char *sql, const char *const *binds, int nbinds,
-                        int64_t *last_id)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
-        LOG_ERR("store", "query failed: %s", sqlite3_errmsg(s->db));
-        return NULL;
-    }
-    for (int i = 0; i < nbinds; i++)
-        sqlite3_bind_text(q, i + 1, binds[i], -1, SQLITE_STATIC);
-    cJSON *arr = cJSON_CreateArray();
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        int nc = sqlite3_column_count(q);
-        for (int c = 0; c < nc; c++) {
-            const char *name = sqlite3_column_name(q, c);
-            int t = sqlite3_column_type(q, c);
-            if (t == SQLITE_NULL) {
-                cJSON_AddNullToObject(o, name);
-            } else if (t == SQLITE_INTEGER && strstr(name, "_at")) {
-                char iso[32];
-                iso8601_format_local(sqlite3_column_int64(q, c), iso);
-                cJSON_AddStringToObject(o, name, iso);
-            } else if (t == SQLITE_INTEGER) {
-                cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(q, c));
-            } else if (strcmp(name, "answers") == 0 || strcmp(name, "parsed") == 0 ||
-                       strcmp(name, "history") == 0 || strcmp(name, "staff") == 0) {
-                cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, c));
-                if (j)
-                    cJSON_AddItemToObject(o, name, j);
-                else
-                    cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, c));
-            } else {
-                cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, c));
-            }
-        }
-        if (last_id)
-            *last_id = sqlite3_column_int64(q, 0);
-        cJSON_AddItemToArray(arr, o);
-    }
-    sqlite3_finalize(q);
-    char *out = cJSON_PrintUnformatted(arr);
-    cJSON_Delete(arr);
-    return out;
-}
-
-char *store_results_json(struct store *s, const struct result_filter *f, int64_t *next_cursor)
-{
-    struct buf sql;
-    buf_init(&sql);
-    const char *binds[16];
-    int nb = 0;
-    char cursor[24], limit[16];
-    buf_puts(&sql,
-             "SELECT s.message_id AS id, s.survey, s.milestone, s.project_id, s.customer_id,"
-             " c.name AS customer_name, s.state, s.score, s.flagged, s.answers,"
-             " m.channel, m.state AS message_state, m.sent_at, s.answered_at, s.expires_at,"
-             " (SELECT json_group_array(json_object('channel', a.channel, 'raw', a.raw,"
-             "   'parsed', json(a.parsed), 'score', a.score, 'flagged', a.flagged,"
-             "   'amendment', a.amendment, 'received_at', a.received_at))"
-             "  FROM (SELECT * FROM answers WHERE message_id = s.message_id ORDER BY id) a)"
-             "  AS history,"
-             " (SELECT json_object('pm', (SELECT name FROM project_staff WHERE project_id ="
-             "   s.project_id AND role = 'pm'), 'designer', (SELECT name FROM project_staff WHERE"
-             "   project_id = s.project_id AND role = 'designer'), 'foreman', (SELECT name FROM"
-             "   project_staff WHERE project_id = s.project_id AND role = 'foreman'),"
-             "   'supervisor', (SELECT name FROM project_staff WHERE project_id = s.project_id"
-             "   AND role = 'supervisor'))) AS staff"
-             " FROM surveys s JOIN messages m ON m.id = s.message_id"
-             " LEFT JOIN customers c ON c.id = s.customer_id WHERE 1");
-    snprintf(cursor, sizeof cursor, "%lld", (long long)f->cursor);
-    buf_puts(&sql, " AND s.message_id > CAST(?1 AS INTEGER)");
-    binds[nb++] = cursor;
-    char from[24], to[24];
-    if (f->from > 0) {
-        snprintf(from, sizeof from, "%lld", (long long)f->from);
-        buf_printf(&sql, " AND COALESCE(s.answered_at, s.created_at) >= CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = from;
-    }
-    if (f->to > 0) {
-        snprintf(to, sizeof to, "%lld", (long long)f->to);
-        buf_printf(&sql, " AND COALESCE(s.answered_at, s.created_at) < CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = to;
-    }
-    if (f->project) {
-        buf_printf(&sql, " AND s.project_id = ?%d", nb + 1);
-        binds[nb++] = f->project;
-    }
-    if (f->customer) {
-        buf_printf(&sql, " AND s.customer_id = ?%d", nb + 1);
-        binds[nb++] = f->customer;
-    }
-    if (f->milestone) {
-        buf_printf(&sql, " AND s.milestone = ?%d", nb + 1);
-        binds[nb++] = f->milestone;
-    }
-    if (f->state) {
-        buf_printf(&sql, " AND s.state = ?%d", nb + 1);
-        binds[nb++] = f->state;
-    }
-    if (f->flagged_only)
-        buf_puts(&sql, " AND s.flagged = 1");
-    char smin[16], smax[16];
-    if (f->score_min >= 0) {
-        snprintf(smin, sizeof smin, "%d", f->score_min);
-        buf_printf(&sql, " AND s.score >= CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = smin;
-    }
-    if (f->score_max >= 0) {
-        snprintf(smax, sizeof smax, "%d", f->score_max);
-        buf_printf(&sql, " AND s.score <= CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = smax;
-    }
-    snprintf(limit, sizeof limit, "%d", f->limit);
-    buf_printf(&sql, " ORDER BY s.message_id LIMIT CAST(?%d AS INTEGER)", nb + 1);
-    binds[nb++] = limit;
-    int64_t last = -1;
-    char *out = query_json(s, sql.data, binds, nb, &last);
-    buf_cleanup(&sql);
-    *next_cursor = last;
-    return out;
-}
-
-char *store_tickets_json(struct store *s, const char *state, int64_t now, int64_t id)
-{
-    char nowbuf[24], idbuf[24];
-    snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
-    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-    const char *binds[3] = {nowbuf, state ? state : "", idbuf};
-    return query_json(
-        s,
-        "SELECT t.id, t.reason, t.detail, t.state, t.project_id, t.customer_id,"
-        " c.name AS customer_name, t.survey_id, t.opened_at, t.report_due_at, t.answer_due_at,"
-        " t.reported_at, t.report_note, t.resolved_at, t.resolution,"
-        " CASE WHEN t.state = 'open' AND t.report_due_at <= CAST(?1 AS INTEGER) THEN 1 ELSE 0 END"
-        "  AS report_overdue,"
-        " CASE WHEN t.state != 'resolved' AND t.answer_due_at <= CAST(?1 AS INTEGER) THEN 1"
-        "  ELSE 0 END AS answer_overdue,"
-        " t.report_escalated, t.answer_escalated"
-        " FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id"
-        " WHERE (?2 = '' OR t.state = ?2) AND (CAST(?3 AS INTEGER) = 0 OR t.id = CAST(?3 AS INTEGER))"
-        " ORDER BY CASE t.state WHEN 'resolved' THEN 1 ELSE 0 END, t.answer_due_at, t.id LIMIT 500",
-        binds, 3, NULL);
 }
 
 int store_message_on_channel(struct store *s, int64_t id, const char *channel)
