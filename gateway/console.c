@@ -147,7 +147,7 @@ static void page(struct gateway *gw, struct http_response *resp, int status,
     buf_init(&b);
     buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                 "<meta name=\"referrer\" content=\"no-referrer\"><title>");
+                 "<meta name=\"referrer\" content=\"same-origin\"><title>");
     buf_puts(&b, a->title);
     buf_puts(&b, " · ");
     page_html_escape(&b, gw->cfg->company_name);
@@ -339,6 +339,9 @@ static enum http_result app_post(struct gateway *gw, struct http_request *req,
     snprintf(to_home, sizeof home[0], "%s/", a->base);
     const char *tail = req->path_tail;
     if (!same_origin(req)) {
+        const char *o = http_request_header(req, "Origin");
+        LOG_WARN("console", "form POST to %s/%s refused: Origin %.80s is not this host",
+                 a->base, req->path_tail, o ? o : "-");
         login_page(gw, resp, a, 403, "请求来源不符，已拒绝。请从本系统的页面登录。");
         return HTTP_DONE;
     }

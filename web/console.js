@@ -120,7 +120,7 @@
   async function worklist() {
     const [tk, fl] = await Promise.all([
       api('GET', '/v1/tickets').catch((e) => e),
-      api('GET', '/v1/results' + qs({ state: 'flagged', flagged: 1, limit: 50 })).catch((e) => e),
+      api('GET', '/v1/results' + qs({ state: 'flagged', limit: 50 })).catch((e) => e),
     ]);
     const out = [h('h2', {}, '今日待办')];
     if (tk instanceof Error) {
@@ -163,12 +163,12 @@
       }), (i) => { const c = ticketClock(list[i]); return c === 'ok' ? null : c; });
   }
 
+  // The customer's own words (SMS, WeChat) first, else the page's answers
+  // with their questions.
   function answerText(r) {
-    const hist = r.history || [];
-    const raw = hist.map((x) => x.raw).filter((x) => x && !/^[\w%=&+.-]*$/.test(x));
-    if (raw.length) return raw[raw.length - 1];
-    const a = r.answers || {};
-    return Object.entries(a).map(([k, v]) => `${k}: ${v}`).join('；');
+    if (r.replies) return r.replies;
+    if (r.answers_text) return r.answers_text;
+    return Object.entries(r.answers || {}).map(([k, v]) => `${k}: ${v}`).join('；');
   }
 
   function resultTable(list) {
@@ -382,8 +382,9 @@
       h('section', { class: 'card grid' },
         h('div', {}, h('h3', {}, '项目'), h('p', {}, p.address || ''),
           p.kickoff_date ? h('p', { class: 'muted' }, '开工日期 ' + p.kickoff_date) : null,
-          h('p', {}, Object.entries(staff).map(([r, x]) =>
-            h('span', { class: 'badge' }, `${label(ROLE, r)} ${x && x.name ? x.name : x}`)))),
+          h('p', { class: 'staff' }, (Array.isArray(staff) ? staff : Object.entries(staff).map(
+            ([role, x]) => Object.assign({ role }, typeof x === 'object' ? x : { name: x })))
+            .map((x) => h('span', { class: 'badge' }, `${label(ROLE, x.role)} ${x.name || ''}`)))),
         h('div', {}, h('h3', {}, '客户'),
           h('p', {}, (c.name || '') + (c.title || '')), h('p', {}, c.mobile || ''))),
       h('section', { class: 'card' }, h('h3', {}, '时间线'),
@@ -393,7 +394,7 @@
   // ---- charts -------------------------------------------------------------
   // A horizontal bar chart: one row per item, bars scaled to @max.
   function barChart(rows, max, low) {
-    const W = 640, left = 150, right = 50, rowH = 26;
+    const W = 900, left = 170, right = 60, rowH = 28;
     const H = rows.length * rowH + 24;
     const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img' });
     const scale = (v) => ((W - left - right) * v) / max;
@@ -417,7 +418,7 @@
   }
   // A line chart of values 0..1 per day (response rate).
   function lineChart(days) {
-    const W = 640, H = 220, l = 40, r = 12, t = 10, b = 30;
+    const W = 900, H = 240, l = 44, r = 16, t = 10, b = 30;
     const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img' });
     const x = (i) => l + ((W - l - r) * i) / Math.max(1, days.length - 1);
     const y = (v) => t + (H - t - b) * (1 - v);
@@ -495,7 +496,7 @@
         h('div', { class: 'stat' }, h('b', {}, tk.overdue_now), '当前超时'),
         h('div', { class: 'stat' }, h('b', {}, Math.round((tk.report_within_2h_rate || 0) * 100) + '%'), '2 小时内报告'),
         h('div', { class: 'stat' }, h('b', {}, Math.round((tk.answer_within_48h_rate || 0) * 100) + '%'), '48 小时内答复'))));
-    show(h('h2', {}, '报表'), form, h('div', { class: 'grid' }, sections));
+    show(h('h2', {}, '报表'), form, h('div', { class: 'reports' }, sections));
   }
 
   // ---- router -------------------------------------------------------------

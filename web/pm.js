@@ -142,6 +142,7 @@
 
   async function load() {
     closeDialog();
+    document.body.removeAttribute('data-ready');
     const res = await api('GET', '/v1/pm/projects');
     if (res.status !== 200) {
       main.replaceChildren(h('p', { class: 'error' }, errText(res)));
@@ -150,7 +151,7 @@
     const j = res.body;
     server = { now: j.now, at: performance.now() };
     const list = j.items || [];
-    main.replaceChildren(
+    main.replaceChildren(...[
       h('h2', {}, '我的项目'),
       list.length ? null : h('p', { class: 'muted' }, '暂无项目。项目由公司系统在第一次上报节点时登记。'),
       list.map((p) => h('section', { class: 'project', 'data-project': p.id },
@@ -161,7 +162,8 @@
           h('button', { type: 'button', 'data-milestone': m.id,
                         onclick: () => confirmMilestone(p, m) },
             h('span', {}, m.name),
-            (p.milestones || []).includes(m.id) ? h('span', { class: 'done' }, '已上报') : null))))));
+            (p.milestones || []).includes(m.id) ? h('span', { class: 'done' }, '已上报') : null)))))]
+      .flat().filter(Boolean));
     document.body.setAttribute('data-ready', '1');
   }
   load();

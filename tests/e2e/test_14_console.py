@@ -364,6 +364,8 @@ class ConsoleBrowserTest(ConsoleCase):
     def test_console_and_pm_page_in_chromium(self):
         low = self.answered_completion(4)
         self.answered_completion(9, project="P-2026-0043", customer="C-0043")
+        status, resp, _ = self.d.post_trigger(trigger_body("material_inspection"))
+        self.assertEqual(status, 202, resp)
         ticket = self.d.rows("SELECT id FROM tickets WHERE survey_id = ?", low)[0]["id"]
         cmd = ["node", os.path.join(BROWSER_DIR, "console.mjs"),
                "--base", "http://127.0.0.1:%d" % self.d.port, "--cs-token", CS_TOKEN,
@@ -379,6 +381,8 @@ class ConsoleBrowserTest(ConsoleCase):
         self.assertEqual(p.returncode, 0, "console.mjs exit %d:\n%s%s"
                          % (p.returncode, p.stdout, p.stderr))
         out = json.loads([ln for ln in p.stdout.splitlines() if ln.startswith("{")][-1])
+        with open(os.path.join(ARTIFACTS, "summary.json"), "w") as f:
+            json.dump(out, f, ensure_ascii=False, indent=1)
         for f in out["screenshots"]:
             sys.stderr.write("\n     artifact: %s "
                              % os.path.relpath(os.path.join(ARTIFACTS, f), REPO))
@@ -401,8 +405,22 @@ class ConsoleBrowserTest(ConsoleCase):
         self.assertEqual(out["worklist"]["open"], 1)
         # Filters: by milestone, then by score.
         self.assertGreater(out["results"]["all"], 2)
-        self.assertEqual(out["results"]["by_milestone"], ["竣工验收", "竣工验收"])
+        n = self.d.scalar("SELECT COUNT(*) FROM surveys WHERE milestone = 'completion'")
+        self.assertEqual(out["results"]["by_milestone"], ["竣工验收"] * n)
+        self.assertLess(n, out["results"]["all"])
         self.assertEqual(out["results"]["score_max_6"], [4])
+        # The CSV of what was on screen (score at most 6): opens in Excel and
+        # WPS as UTF-8 (BOM), Chinese headers, CRLF, the one row.
+        csv = out["csv"]
+        self.assertEqual(csv["bom"], "efbbbf")
+        lines = csv["text"].split("\r\n")
+        self.assertEqual(lines[-1], "")
+        self.assertTrue(lines[0].startswith("编号,回访节点,"), lines[0])
+        self.assertEqual(len(lines), 3, lines)
+        row = lines[1].split(",")
+        self.assertEqual((row[0], row[1], row[3]), (str(low), "竣工验收", "P-2026-0042"))
+        self.assertIn("4", row)
+        self.assertEqual(out["results"]["csv_href"], "/v1/results?format=csv&score_max=6")
         # The ticket: reported, then resolved, in the store too.
         self.assertEqual((out["ticket"]["before"], out["ticket"]["after"]), ("待处理", "已解决"))
         t = self.d.rows("SELECT state, report_note, resolution FROM tickets WHERE id = ?",
@@ -410,6 +428,15 @@ class ConsoleBrowserTest(ConsoleCase):
         self.assertEqual(t, {"state": "resolved",
                              "report_note": "已联系工长，明天上午返工收尾并安排保洁。",
                              "resolution": "已返工并保洁，客户电话确认满意。"})
+        # The project's timeline: the trigger, its messages, the answer and
+        # the ticket, in time order.
+        self.assertEqual(out["timeline"][0], "trigger")
+        for kind in ("message", "answer", "ticket"):
+            self.assertIn(kind, out["timeline"])
+        self.assertLess(out["timeline"].index("answer"), out["timeline"].index("ticket"))
+        # Reports: bars per milestone and per PM, the response-rate line.
+        self.assertEqual(out["charts"], 3)
+        self.assertGreaterEqual(out["chart_bars"], 2)
         # Signed out: the session is gone.
         self.assertEqual((out["after_logout"], out["after_logout_reopen"]),
                          ("/console/login", "/console/login"))
@@ -417,9 +444,13 @@ class ConsoleBrowserTest(ConsoleCase):
         # The PM: own project only, the plan before confirming, one trigger
         # for a double tap, and the answer shown.
         pm = out["pm"]
-        self.assertEqual(pm["projects"], ["P-2026-0042", "P-2026-0043"])
-        self.assertEqual(pm["plan"], ["11月24日 15:05　通知 → 业主（Webhook）",
-                                      "11月24日 15:05　满意度回访 → 业主（Webhook）"])
+        self.assertEqual(sorted(pm["projects"]), ["P-2026-0042", "P-2026-0043"])
+        # At the gateway's clock (15:05 and a few seconds or minutes), not
+        # the machine's.
+        self.assertEqual(len(pm["plan"]), 2, pm["plan"])
+        self.assertRegex(pm["plan"][0], r"^11月24日 15:0\d　通知 → 业主（Webhook）$")
+        self.assertRegex(pm["plan"][1], r"^11月24日 15:\d\d　满意度回访 → 业主（Webhook）$")
+        self.assertEqual(pm["trigger_posts"], 1)  # a double tap posts once
         self.assertEqual(pm["done"], "已上报，客户将按下列时间收到消息：")
         self.assertEqual(pm["sent"], pm["plan"])
         self.assertEqual(pm["done_badge"], 1)
