@@ -97,6 +97,10 @@ test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util
 UNIT_TESTS += test_csv
 test_csv_OBJS := gateway/csv.c gateway/util.c gateway/log.c
 
+# the console's sessions
+UNIT_TESTS += test_console_session
+test_console_session_OBJS := gateway/console_session.c gateway/util.c gateway/log.c
+
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all run test check asan install clean deps bench
