@@ -194,6 +194,15 @@ async function consoleRun(opt, summary, blocked, errors) {
     summary.chart_bars = await page.locator('svg.chart rect.bar').count();
     await shot('reports');
 
+    // ---- the worklist on a phone: fits, tables scroll inside their cards -----
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.click('#nav a[href="#/worklist"]');
+    await view(page, 'worklist');
+    const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    summary.phone_width = w;
+    await shot('phone-worklist');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // ---- sign out ------------------------------------------------------------
     await Promise.all([page.waitForNavigation(), page.click('#logout')]);
     summary.after_logout = new URL(page.url()).pathname;

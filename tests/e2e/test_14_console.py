@@ -437,6 +437,8 @@ class ConsoleBrowserTest(ConsoleCase):
         # Reports: bars per milestone and per PM, the response-rate line.
         self.assertEqual(out["charts"], 3)
         self.assertGreaterEqual(out["chart_bars"], 2)
+        # Usable on a phone: the worklist is no wider than the screen.
+        self.assertLessEqual(out["phone_width"][0], out["phone_width"][1])
         # Signed out: the session is gone.
         self.assertEqual((out["after_logout"], out["after_logout_reopen"]),
                          ("/console/login", "/console/login"))
