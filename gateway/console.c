@@ -128,12 +128,15 @@ static void redirect(struct http_response *resp, const char *to)
     resp->body = NULL;
 }
 
-static char *cookie(const char *sid, int64_t max_age_s)
+/* The session cookie. Secure when the gateway's public address is HTTPS
+ * (behind a TLS proxy): the browser then never sends it in clear. */
+static char *cookie(const struct gateway *gw, const char *sid, int64_t max_age_s)
 {
     struct buf b;
     buf_init(&b);
-    buf_printf(&b, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", CONSOLE_COOKIE,
-               sid, (long long)max_age_s);
+    buf_printf(&b, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", CONSOLE_COOKIE,
+               sid, (long long)max_age_s,
+               strncmp(gw->cfg->public_url, "https://", 8) == 0 ? "; Secure" : "");
     return buf_steal(&b);
 }
 
@@ -364,9 +367,14 @@ static enum http_result app_post(struct gateway *gw, struct http_request *req,
                                 : "此令牌没有客服权限（需要 cs 或 admin 角色）。");
             return HTTP_DONE;
         }
+        /* A new id at every sign-in (never one the browser brought), and
+         * the session this browser had before ends. */
+        const char *old_sid = http_request_cookie(req, CONSOLE_COOKIE);
+        if (old_sid)
+            console_session_delete(gw->sessions, old_sid);
         char sid[CONSOLE_SID_LEN + 1];
         console_session_create(gw->sessions, t, clock_now_ms(), ttl_ms(gw), sid);
-        resp->set_cookie = cookie(sid, ttl_ms(gw) / 1000);
+        resp->set_cookie = cookie(gw, sid, ttl_ms(gw) / 1000);
         LOG_INFO("console", "signed in at %s: token=%s", a->base, t->name);
         redirect(resp, to_home);
         return HTTP_DONE;
@@ -388,7 +396,7 @@ static enum http_result app_post(struct gateway *gw, struct http_request *req,
             LOG_INFO("console", "signed out at %s: token=%s", a->base, cs.token->name);
             console_session_delete(gw->sessions, sid);
         }
-        resp->set_cookie = cookie("", 0);
+        resp->set_cookie = cookie(gw, "", 0);
         redirect(resp, to_login);
         return HTTP_DONE;
     }

@@ -151,9 +151,18 @@ class ConsoleSessionTest(ConsoleCase):
         self.assertIn("SameSite=Strict", attrs)
         self.assertIn("Path=/", attrs)
         self.assertIn("Max-Age=28800", attrs)  # console.session_ttl, 8 h by default
+        self.assertIn("Secure", attrs)  # public_url is https: never sent in clear
         # Two sign-ins are two sessions.
         _, hdrs2, _ = self.form("/console/login", {"token": CS_TOKEN})
-        self.assertNotEqual(cookie_of(hdrs2), sid)
+        sid2 = cookie_of(hdrs2)
+        self.assertNotEqual(sid2, sid)
+        self.assertEqual(self.cookie_json("GET", "/v1/tickets", sid)[0], 200)
+        # Signing in again from a browser that has a session: a new id (never
+        # the one it brought), and the old session ends.
+        _, hdrs3, _ = self.form("/console/login", {"token": CS_TOKEN}, cookie=sid2)
+        self.assertNotIn(cookie_of(hdrs3), (sid, sid2))
+        self.assertEqual(self.cookie_json("GET", "/v1/tickets", sid2)[0], 401)
+        self.assertEqual(self.cookie_json("GET", "/v1/tickets", cookie_of(hdrs3))[0], 200)
         # The shell: a strict CSP, the app from this origin only.
         status, hdrs, page = self.cookie_get("/console/", sid)
         self.assertEqual(status, 200)
