@@ -5,7 +5,7 @@
 #                 embedded SQLite store and the local mock provider (tools/run.sh)
 #   make test     install missing packages, build, run every test (unit + end-to-end)
 #   make asan     the same suite built with -fsanitize=address,undefined
-#   make all      build huifangd, the mock provider and the unit tests
+#   make all      build huifangd, the huifang CLI, the mock provider and the unit tests
 #   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
 #   make clean
 #
@@ -66,6 +66,10 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
 HUIFANGD := $(BUILD)/huifangd
 MOCK := $(BUILD)/mock_provider
+# issue 6: the huifang command-line tool (a client of the HTTP API)
+HUIFANG := $(BUILD)/huifang
+HUIFANG_SRCS := tools/huifang/main.c tools/huifang/client.c tools/huifang/commands.c \
+                tools/huifang/import.c gateway/csv.c gateway/util.c gateway/log.c
 
 # ---- unit tests: each binary links its module and what it needs --------
 UNIT_TESTS := test_util test_calendar test_windows test_template test_config \
@@ -104,13 +108,16 @@ test_console_session_OBJS := gateway/console_session.c gateway/util.c gateway/lo
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all run test check asan install clean deps bench
-all: $(HUIFANGD) $(MOCK) $(UNIT_BINS)
+all: $(HUIFANGD) $(MOCK) $(HUIFANG) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(HUIFANGD): $(DAEMON_OBJS) $(BUILD)/gateway/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(HUIFANG): $(call obj,$(HUIFANG_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 MOCK_SRCS := tools/mock/mock.c tools/mock/wechat.c tools/mock/aliyun.c tools/mock/tencent.c \
@@ -162,9 +169,10 @@ asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run_tests.sh
 
-install: $(HUIFANGD)
+install: $(HUIFANGD) $(HUIFANG)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/huifang
 	install -m 755 $(HUIFANGD) $(DESTDIR)$(PREFIX)/bin/huifangd
+	install -m 755 $(HUIFANG) $(DESTDIR)$(PREFIX)/bin/huifang
 	cp -r config templates $(DESTDIR)$(PREFIX)/share/huifang/
 
 clean:

@@ -532,29 +532,33 @@ cJSON *store_report_milestones(struct store *s, int64_t since, int64_t until)
 
 cJSON *store_report_staff(struct store *s, const char *role, int64_t since, int64_t until)
 {
+    /* Two aggregates joined on (role, staff id): answered surveys of their
+     * projects (through surveys_project) and complaints on them. */
     struct qb q;
-    qb_init(&q, "WITH st AS (SELECT ps.project_id, ps.role, " STAFF_ID " AS staff_id, ps.name"
-                " FROM project_staff ps WHERE 1");
+    qb_init(&q, "WITH a AS (SELECT ps.role, " STAFF_ID " AS staff_id, MAX(ps.name) AS name,"
+                " ROUND(AVG(CASE WHEN sv.score BETWEEN 1 AND 10 THEN sv.score END), 2)"
+                "  AS avg_score, COUNT(sv.message_id) AS answered"
+                " FROM project_staff ps LEFT JOIN surveys sv ON sv.project_id = ps.project_id"
+                "  AND sv.state = 'answered'");
+    range(&q, "sv.answered_at", since, until);
+    buf_puts(&q.sql, " WHERE 1");
     if (role)
         qb_text(&q, " AND ps.role = ?", role);
-    buf_puts(&q.sql, "), sv AS (SELECT project_id, score FROM surveys WHERE state = 'answered'");
-    range(&q, "answered_at", since, until);
-    buf_puts(&q.sql, "), tk AS (SELECT project_id FROM tickets WHERE reason != 'repair_request'");
-    range(&q, "opened_at", since, until);
+    buf_puts(&q.sql, " GROUP BY 1, 2), c AS (SELECT ps.role, " STAFF_ID " AS staff_id,"
+                     " COUNT(k.id) AS complaints FROM project_staff ps JOIN tickets k"
+                     " ON k.project_id = ps.project_id AND k.reason != 'repair_request'");
+    range(&q, "k.opened_at", since, until);
+    buf_puts(&q.sql, " WHERE 1");
+    if (role)
+        qb_text(&q, " AND ps.role = ?", role);
     buf_puts(&q.sql,
-             "), per AS (SELECT st.role, st.staff_id, MAX(st.name) AS name,"
-             "  (SELECT ROUND(AVG(CASE WHEN sv.score BETWEEN 1 AND 10 THEN sv.score END), 2)"
-             "   FROM sv WHERE sv.project_id IN (SELECT project_id FROM st s2 WHERE"
-             "   s2.role = st.role AND s2.staff_id = st.staff_id)) AS avg_score,"
-             "  (SELECT COUNT(*) FROM sv WHERE sv.project_id IN (SELECT project_id FROM st s2"
-             "   WHERE s2.role = st.role AND s2.staff_id = st.staff_id)) AS answered,"
-             "  (SELECT COUNT(*) FROM tk WHERE tk.project_id IN (SELECT project_id FROM st s2"
-             "   WHERE s2.role = st.role AND s2.staff_id = st.staff_id)) AS complaints"
-             "  FROM st GROUP BY st.role, st.staff_id)"
-             " SELECT role, staff_id, name, avg_score, answered, complaints FROM per"
-             " WHERE answered > 0 OR complaints > 0"
-             " ORDER BY CASE role WHEN 'pm' THEN 0 WHEN 'designer' THEN 1 WHEN 'foreman' THEN 2"
-             "  ELSE 3 END, avg_score IS NULL, avg_score DESC, complaints, staff_id");
+             " GROUP BY 1, 2)"
+             " SELECT a.role, a.staff_id, a.name, a.avg_score, a.answered,"
+             " COALESCE(c.complaints, 0) AS complaints"
+             " FROM a LEFT JOIN c ON c.role = a.role AND c.staff_id = a.staff_id"
+             " WHERE a.answered > 0 OR c.complaints > 0"
+             " ORDER BY CASE a.role WHEN 'pm' THEN 0 WHEN 'designer' THEN 1 WHEN 'foreman' THEN 2"
+             "  ELSE 3 END, a.avg_score IS NULL, a.avg_score DESC, complaints, a.staff_id");
     return run_rows(s, &q, 0, NULL, NULL);
 }
 
