@@ -252,7 +252,7 @@ static int parse_tokens(struct config *c, const cJSON *v, const char *file, char
         if (staff && (!cJSON_IsString(staff) || !*staff->valuestring ||
                       strlen(staff->valuestring) > 64)) {
             set_err(err, errlen, file, key, "staff_id: must be a string of 1 to 64 characters "
-                                            "(the PM's wecom_id or phone as in triggers)");
+                                            "(the PM's wecom_id, else phone, else name as in triggers)");
             return -1;
         }
         c->tokens[i].staff_id = staff ? xstrdup(staff->valuestring) : NULL;

@@ -33,8 +33,9 @@ struct api_token {
     char *name;        /* who holds it, for logs ("erp") */
     unsigned roles;    /* enum api_role bits */
     char sha256[65];   /* hex SHA-256 of the bearer token; the token itself is never stored */
-    char *staff_id;    /* optional: the staff member who holds it (a PM's wecom_id or phone,
-                          as in triggers' project.staff), for the PM page; NULL if none */
+    char *staff_id;    /* optional: the staff member who holds it, for the PM page: their
+                          staff id as in the reports (wecom_id, else phone, else name from
+                          triggers' project.staff); NULL if none */
 };
 
 struct config {

@@ -527,14 +527,20 @@ enum http_result console_pm_projects(struct gateway *gw, struct http_request *re
     return HTTP_DONE;
 }
 
-/* 1 if @staff_id is the PM of the project in trigger body @doc. */
+/* 1 if @staff_id is the PM of the project in trigger body @doc. A staff
+ * member's id is the one the reports use: the WeCom id, else the phone,
+ * else the name. */
 static int is_pm_of(const cJSON *doc, const char *staff_id)
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "project");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(p, "staff");
     const cJSON *pm = cJSON_GetObjectItemCaseSensitive(st, "pm");
-    const char *w = jstr(pm, "wecom_id"), *ph = jstr(pm, "phone");
-    return (w && strcmp(w, staff_id) == 0) || (ph && strcmp(ph, staff_id) == 0);
+    const char *id = jstr(pm, "wecom_id");
+    if (!id)
+        id = jstr(pm, "phone");
+    if (!id)
+        id = jstr(pm, "name");
+    return id && strcmp(id, staff_id) == 0;
 }
 
 /* Build the trigger body for project @pid from the page's request (the

@@ -132,7 +132,8 @@ int store_trigger_body(struct store *s, int64_t trigger_id, char **body);
 
 /* ---- the project manager's page (console.c) ---- */
 /* The projects whose PM is @staff_id (project_staff role pm with that
- * wecom_id or phone), newest trigger first, at most 200, as a JSON array:
+ * staff id: the WeCom id, else the phone, else the name, as in the
+ * reports), newest trigger first, at most 200, as a JSON array:
  * [{"id","address","kickoff_date","customer_name","customer_title",
  *   "customer_mobile" (masked 138****5678),"last_trigger_at",
  *   "milestones" (the milestones triggered so far)}].

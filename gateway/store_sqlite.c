@@ -809,7 +809,7 @@ char *store_pm_projects_json(struct store *s, const char *staff_id)
             "   WHERE project_id = p.id ORDER BY milestone))"
             " FROM projects p JOIN project_staff ps ON ps.project_id = p.id AND ps.role = 'pm'"
             " LEFT JOIN customers c ON c.id = p.customer_id"
-            " WHERE ps.wecom_id = ?1 OR ps.phone = ?1"
+            " WHERE COALESCE(ps.wecom_id, ps.phone, ps.name) = ?1"
             " ORDER BY last DESC, p.id LIMIT 200",
             -1, &q, NULL) != SQLITE_OK) {
         LOG_ERR("store", "PM projects query failed: %s", sqlite3_errmsg(s->db));

@@ -282,6 +282,14 @@ class PmPageTest(ConsoleCase):
         self.assertError(status, body, 403, "forbidden", "Cookie")
 
     def test_pm_sees_own_projects_with_masked_mobiles(self):
+        # A PM known by a WeCom id has that as staff id (as in the reports):
+        # a token naming the phone is not theirs.
+        wecom = trigger_body("material_inspection", project={
+            "id": "P-2026-0077", "staff": {"pm": {"name": "张伟", "phone": PM_PHONE,
+                                                  "wecom_id": "zhangwei"}}},
+            customer={"id": "C-0077"})
+        status, resp, _ = self.d.post_trigger(wecom)
+        self.assertEqual(status, 202, resp)
         sid, _ = self.sign_in("pm", PM_TOKEN)
         status, hdrs, raw = self.d.raw("GET", "/v1/pm/projects",
                                        headers={"Cookie": "hf_session=" + sid})
