@@ -19,6 +19,8 @@
   const RESULT_STATE = { open: '待回复', answered: '已回复', unanswered: '未回复',
                          expired: '已过期', flagged: '待人工阅读' };
   const TICKET_STATE = { open: '待处理', reported: '已报告', resolved: '已解决' };
+  const TICKET_FILTER = { open: '未解决', overdue: '已超时', reported: '已报告',
+                          resolved: '已解决' };
   const CLOCK = { ok: '正常', due: '即将到期', overdue: '已超时' };
   const REASON = { survey: '回访低分', complaint: '客户投诉', repair_request: '保修报修',
                    reply: '回复投诉' };
@@ -119,7 +121,7 @@
   // ---- views ------------------------------------------------------------
   async function worklist() {
     const [tk, fl] = await Promise.all([
-      api('GET', '/v1/tickets').catch((e) => e),
+      api('GET', '/v1/tickets' + qs({ state: 'open', limit: 200 })).catch((e) => e),
       api('GET', '/v1/results' + qs({ state: 'flagged', limit: 50 })).catch((e) => e),
     ]);
     const out = [h('h2', {}, '今日待办')];
@@ -284,20 +286,27 @@
 
   async function tickets() {
     const f = routeParams();
-    const sel = h('select', { name: 'state', id: 'ticket-state',
+    const sel = h('select', { name: 'state', id: 'ticket-state-filter',
       onchange: (ev) => { location.hash = '#/tickets' + qs({ state: ev.target.value }); } },
       h('option', { value: '' }, '全部'),
-      ['open', 'reported', 'resolved'].map((c) =>
-        h('option', { value: c, selected: f.state === c }, TICKET_STATE[c])));
-    let body;
-    try {
-      const j = await api('GET', '/v1/tickets' + qs({ state: f.state }));
-      body = ticketTable(items(j, 'tickets'));
-    } catch (e) {
-      body = failure(e);
+      Object.keys(TICKET_FILTER).map((c) =>
+        h('option', { value: c, selected: f.state === c }, TICKET_FILTER[c])));
+    const list = h('section', { class: 'card', id: 'tickets' });
+    let cursor = '';
+    async function page() {
+      try {
+        const j = await api('GET', '/v1/tickets' + qs({ state: f.state, limit: 50, cursor }));
+        list.replaceChildren(ticketTable(items(j, 'tickets')));
+        const csv = '/v1/tickets' + qs({ state: f.state, format: 'csv' });
+        list.append(h('p', {}, h('a', { class: 'button', href: csv, download: '' }, '下载 CSV'),
+          ' ', j.next_cursor != null ? h('button', { type: 'button',
+            onclick: () => { cursor = String(j.next_cursor); page(); } }, '下一页') : null));
+      } catch (e) {
+        list.replaceChildren(failure(e));
+      }
     }
-    show(h('h2', {}, '投诉工单'), h('p', {}, h('label', {}, '状态 ', sel)),
-      h('section', { class: 'card' }, body));
+    await page();
+    show(h('h2', {}, '投诉工单'), h('p', {}, h('label', {}, '状态 ', sel)), list);
   }
 
   async function ticket(id) {
