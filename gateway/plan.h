@@ -18,10 +18,14 @@
 #include "catalogue.h"
 #include "config.h"
 
-#define PLAN_MAX_MESSAGES CATALOGUE_MAX_MESSAGES
+/* A trigger's own messages and those of its schedules. */
+#define PLAN_MAX_MESSAGES CATALOGUE_MAX_PLANNED
 
 struct planned {
     const struct cat_message *cm; /* borrowed from the catalogue */
+    const struct milestone *ms;   /* a scheduled message: its milestone; NULL: the trigger's */
+    const char *vars;             /* a scheduled message: the schedule's variables (JSON), or NULL */
+    int occurrence;               /* a scheduled message: 1, 2, ... within its schedule */
     const char *channel;          /* static adapter name */
     int64_t due_at;               /* UTC seconds, inside its window */
     int64_t expires_at;           /* after this it is not sent */
@@ -42,6 +46,16 @@ int plan_milestone(const struct config *cfg, const struct calendar *cal,
 int plan_event(const struct config *cfg, const struct calendar *cal, const struct milestone *m,
                const char *event, int64_t occurred_at, int64_t now, const cJSON *customer,
                const cJSON *staff, struct planned *out, size_t max, char *err, size_t errlen);
+
+/* Plan the messages of @m's schedules (no trigger of their own: "day 7 and
+ * 15 after kickoff", "every 7 days") counted in days from @kickoff_date
+ * ("YYYY-MM-DD", or NULL: the local date of @occurred_at) or from the
+ * occurred date. Days already past at @now are skipped: a schedule never
+ * sends late. Returns how many were planned into @out, or -1 with @err. */
+int plan_schedules(const struct config *cfg, const struct calendar *cal,
+                   const struct milestone *m, int64_t occurred_at, const char *kickoff_date,
+                   int64_t now, const cJSON *customer, const cJSON *staff, struct planned *out,
+                   size_t max, char *err, size_t errlen);
 
 /* The customer-service manager of the config as a recipient object
  * {"name","wecom_id","phone","mobile"}, or NULL when none is configured.

@@ -94,8 +94,26 @@ struct message_new {
     const char *window;        /* window class: survey | notice | any */
     int64_t due_at;
     int64_t expires_at;
+    int occurrence;            /* planned by a schedule: 1, 2, ...; 0 otherwise */
+    const char *vars;          /* the schedule's variables (JSON object) or NULL */
 };
 int store_message_insert(struct store *s, const struct message_new *m, int64_t *id);
+
+/* Cancel pending messages of project @project_id (their open surveys
+ * expire): with @replanned_by, those of earlier triggers of that milestone
+ * (a repeated trigger re-plans what has not been sent); else those of
+ * milestone @milestone, or with @milestone NULL every customer notice and
+ * survey (the project ended). Records @code and @why on each. Returns how
+ * many, or -1. */
+int store_messages_cancel(struct store *s, const char *project_id, const char *milestone,
+                          const char *replanned_by, const char *code, const char *why,
+                          int64_t now);
+/* 1 if a trigger of @trigger_milestone for the project already sent (or is
+ * sending) message @message of @milestone (occurrence @occurrence, 0 for
+ * none), 0 if not, -1 on error. */
+int store_message_already_sent(struct store *s, const char *project_id,
+                               const char *trigger_milestone, const char *milestone,
+                               const char *message, int occurrence);
 
 /* ---- outbox --------------------------------------------------------- */
 
@@ -114,6 +132,7 @@ struct message_row {
     int64_t next_attempt_at;
     int attempts;
     int64_t survey_id;      /* a reminder: the survey it opens (its own id otherwise 0) */
+    char vars[256];         /* a scheduled message's variables (JSON object) or "" */
 };
 
 /* Claim up to @limit pending messages whose next attempt is due at @now,

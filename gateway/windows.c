@@ -307,6 +307,17 @@ int64_t local_day_start(int64_t t, int days)
     return win_first_wall(day * WIN_DAY);
 }
 
+int64_t local_date_start(int y, int m, int d)
+{
+    /* Howard Hinnant's days_from_civil, the inverse of win_civil. */
+    int64_t yy = m <= 2 ? y - 1 : y;
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return win_first_wall((era * 146097 + doe - 719468) * WIN_DAY);
+}
+
 void local_date(int64_t t, int *y, int *m, int *d)
 {
     win_civil(win_day_of(t + win_off(t)), y, m, d);

@@ -93,6 +93,9 @@ int64_t window_span_end(const struct window_def *w, const struct calendar *cal, 
  */
 int64_t local_day_start(int64_t t, int days);
 
+/* UTC instant of local midnight of the date @y-@m-@d (same DST rule). */
+int64_t local_date_start(int y, int m, int d);
+
 /* Local calendar date of the UTC instant @t in the process time zone. */
 void local_date(int64_t t, int *y, int *m, int *d);
 
