@@ -154,8 +154,10 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     cm->fatigue_exempt = cJSON_IsTrue(exempt);
     if (on) {
         if (!cJSON_IsString(on) || (strcmp(on->valuestring, "escalation") &&
-                                    strcmp(on->valuestring, "resolved"))) {
-            snprintf(err, errlen, "%s: %s.on: must be \"escalation\" or \"resolved\"", file,
+                                    strcmp(on->valuestring, "resolved") &&
+                                    strcmp(on->valuestring, "answered_ok"))) {
+            snprintf(err, errlen,
+                     "%s: %s.on: must be \"escalation\", \"resolved\" or \"answered_ok\"", file,
                      where);
             return -1;
         }

@@ -47,8 +47,10 @@ struct cat_message {
     enum window_class window;
     char *survey;              /* surveys: the survey definition id (templates/surveys/<id>.json);
                                   default the milestone id; NULL for other kinds */
-    char *on;                  /* NULL: planned with the trigger; else the ticket event that
-                                  plans it ("escalation", "resolved") */
+    char *on;                  /* NULL: planned with the trigger; else the event that plans
+                                  it: a ticket's "escalation" or "resolved", or
+                                  "answered_ok" (the milestone's survey answered with
+                                  nothing that opens a ticket: "thank you") */
     int fatigue_exempt;        /* surveys: not held back by the one-survey-a-day rule
                                   (complaint follow-ups, repair surveys) */
     struct msg_template *tmpl; /* owned */

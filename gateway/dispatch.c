@@ -274,9 +274,7 @@ static void finish_simple(struct dispatcher *d, const struct message_row *row, c
 /* The next time worth trying, or -1 if that is past the expiry. */
 static int64_t next_try(struct dispatcher *d, const struct message_row *row, int64_t earliest)
 {
-    enum window_class wc = WINCLASS_ANY;
-    window_class_parse(row->window, &wc);
-    int64_t t = plan_window_next(d->gw->cfg, d->gw->cal, wc, earliest);
+    int64_t t = plan_message_next(d->gw->cfg, d->gw->cal, row->window, row->preferred, earliest);
     return (t < 0 || t > row->expires_at) ? -1 : t;
 }
 
@@ -565,11 +563,10 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         finish_simple(d, row, MSG_EXPIRED, "expired", "not sent before it expired");
         return;
     }
-    enum window_class wc = WINCLASS_ANY;
-    window_class_parse(row->window, &wc);
-    if (!plan_window_contains(gw->cfg, gw->cal, wc, now)) {
-        /* Due while the daemon was down, or the windows changed: wait for
-         * the next opening rather than message someone at the wrong hour. */
+    if (!plan_message_contains(gw->cfg, gw->cal, row->window, row->preferred, now)) {
+        /* Due while the daemon was down, the windows changed, or the
+         * customer named a time of their own since: wait for the next
+         * opening rather than message someone at the wrong hour. */
         int64_t next = next_try(d, row, now);
         if (next < 0)
             finish_simple(d, row, MSG_EXPIRED, "expired", "no send window before it expired");

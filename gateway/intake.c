@@ -8,7 +8,7 @@
  *                "staff"?: {"pm"|"designer"|"foreman"|"supervisor":
  *                           {"name", "phone"?, "wecom_id"?}}},
  *    "customer": {"id", "name", "title"?, "mobile", "wechat_openid"?,
- *                 "preferred_channel"?},
+ *                 "preferred_channel"?, "preferred_time"?: "19:00-20:30"},
  *    "variables"?: {"name": "value"}}
  * Unknown keys are rejected so that a typo in an ERP integration shows at
  * once instead of silently dropping data.
@@ -124,10 +124,11 @@ static int normalize_mobile(cJSON *o, const char *key, const char *field, int re
     return 0;
 }
 
-static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e)
+static int validate_customer(const struct config *cfg, cJSON *c, int *title_defaulted,
+                             struct api_error *e)
 {
     static const char *const keys[] = {"id", "name", "title", "mobile", "wechat_openid",
-                                       "preferred_channel"};
+                                       "preferred_channel", "preferred_time"};
     if (check_keys(c, "customer", keys, HF_ARRAY_LEN(keys), e))
         return -1;
     const char *id = get_string(c, "id", "customer.id", 1, 64, e);
@@ -165,6 +166,16 @@ static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e
     if (pref && strcmp(pref, "wechat") && strcmp(pref, "sms")) {
         api_error_set(e, 400, "invalid_field", "customer.preferred_channel",
                       "customer.preferred_channel must be wechat or sms");
+        return -1;
+    }
+    const char *ptime = get_string(c, "preferred_time", "customer.preferred_time", 0, 95, e);
+    if (e->status)
+        return -1;
+    struct window_def w;
+    if (ptime && plan_preferred_window(cfg, ptime, &w)) {
+        api_error_set(e, 400, "invalid_field", "customer.preferred_time",
+                      "customer.preferred_time must be times HH:MM-HH:MM (comma-separated) "
+                      "inside the notice hours, never at night, e.g. 19:00-20:30");
         return -1;
     }
     return 0;
@@ -410,7 +421,7 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
     if (!project || validate_project(project, e))
         goto fail;
     cJSON *customer = (cJSON *)get_object(doc, "customer", "customer", 1, e);
-    if (!customer || validate_customer(customer, &t->title_defaulted, e))
+    if (!customer || validate_customer(cfg, customer, &t->title_defaulted, e))
         goto fail;
     const cJSON *vars = get_object(doc, "variables", "variables", 0, e);
     if (e->status || validate_variables(vars, t->m, e))
@@ -593,6 +604,7 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
         .id = str_of(cust, "id"), .name = str_of(cust, "name"), .title = t->title_defaulted ? NULL : str_of(cust, "title"),
         .mobile = str_of(cust, "mobile"), .openid = str_of(cust, "wechat_openid"),
         .preferred_channel = str_of(cust, "preferred_channel"),
+        .preferred_time = str_of(cust, "preferred_time"),
     };
     struct staff_rec staff[4];
     size_t nstaff = 0;

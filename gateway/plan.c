@@ -33,6 +33,55 @@ int plan_window_contains(const struct config *cfg, const struct calendar *cal,
     return window_contains(window_for(cfg, w), cal, t);
 }
 
+int plan_preferred_window(const struct config *cfg, const char *pref, struct window_def *out)
+{
+    struct window_def w;
+    if (!pref || window_parse_list(pref, &w))
+        return -1;
+    for (int i = 0; i < w.nspans; i++) {
+        int inside = 0;
+        for (int k = 0; k < cfg->win_notice.nspans && !inside; k++)
+            inside = cfg->win_notice.spans[k].start_min <= w.spans[i].start_min &&
+                     w.spans[i].end_min <= cfg->win_notice.spans[k].end_min;
+        if (!inside && !cfg->win_notice.any_time)
+            return -1; /* never at night: inside the notice hours */
+    }
+    w.workdays_only = cfg->win_survey.workdays_only;
+    *out = w;
+    return 0;
+}
+
+/* A usable preference of a customer survey, else NULL. */
+static const struct window_def *preferred(const struct config *cfg, const char *pref,
+                                          struct window_def *buf)
+{
+    return pref && *pref && plan_preferred_window(cfg, pref, buf) == 0 ? buf : NULL;
+}
+
+int64_t plan_message_next(const struct config *cfg, const struct calendar *cal,
+                          const char *window, const char *pref, int64_t t)
+{
+    struct window_def buf;
+    const struct window_def *p = preferred(cfg, pref, &buf);
+    if (p)
+        return window_next_open(p, cal, t);
+    enum window_class wc = WINCLASS_ANY;
+    window_class_parse(window, &wc);
+    return plan_window_next(cfg, cal, wc, t);
+}
+
+int plan_message_contains(const struct config *cfg, const struct calendar *cal,
+                          const char *window, const char *pref, int64_t t)
+{
+    struct window_def buf;
+    const struct window_def *p = preferred(cfg, pref, &buf);
+    if (p)
+        return window_contains(p, cal, t);
+    enum window_class wc = WINCLASS_ANY;
+    window_class_parse(window, &wc);
+    return plan_window_contains(cfg, cal, wc, t);
+}
+
 static const char *usable(const struct config *cfg, const char *name, const cJSON *recipient)
 {
     const struct channel_adapter *a = adapter_for_channel(cfg, name);
@@ -111,7 +160,12 @@ static int plan_one(const struct config *cfg, const struct calendar *cal,
     base += cm->delay_ms / 1000;
     if (base < now)
         base = now; /* a late trigger sends now, never in the past */
-    int64_t due = plan_window_next(cfg, cal, cm->window, base);
+    /* A customer's own preferred time replaces the survey window. */
+    const char *pref = cm->kind == KIND_SURVEY && cm->to == RCPT_CUSTOMER
+                           ? cJSON_GetStringValue(
+                                 cJSON_GetObjectItemCaseSensitive(customer, "preferred_time"))
+                           : NULL;
+    int64_t due = plan_message_next(cfg, cal, window_class_name(cm->window), pref, base);
     if (due < 0) {
         snprintf(err, errlen, "window '%s' never opens for message '%s'",
                  window_class_name(cm->window), cm->id);

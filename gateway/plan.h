@@ -17,6 +17,7 @@
 #include "calendar.h"
 #include "catalogue.h"
 #include "config.h"
+#include "windows.h"
 
 /* A trigger's own messages and those of its schedules. */
 #define PLAN_MAX_MESSAGES CATALOGUE_MAX_PLANNED
@@ -68,6 +69,20 @@ int64_t plan_window_next(const struct config *cfg, const struct calendar *cal,
 /* 1 if @t is inside window class @w. */
 int plan_window_contains(const struct config *cfg, const struct calendar *cal,
                          enum window_class w, int64_t t);
+
+/* A customer's preferred contact time "HH:MM-HH:MM[,...]" as a window
+ * (on working days, as the survey window); -1 when it is malformed or not
+ * inside the notice hours (never at night). */
+int plan_preferred_window(const struct config *cfg, const char *pref, struct window_def *out);
+
+/* The window of a message: its class (@window: "survey", "notice", "any"),
+ * or for a customer survey with a preferred time @pref (NULL or "" for
+ * none) that preference. The first instant >= @t inside it (-1: none) /
+ * 1 if @t is inside it. */
+int64_t plan_message_next(const struct config *cfg, const struct calendar *cal,
+                          const char *window, const char *pref, int64_t t);
+int plan_message_contains(const struct config *cfg, const struct calendar *cal,
+                          const char *window, const char *pref, int64_t t);
 
 /* The channel for a recipient: the customer's preference, else WeChat when
  * an openid is known, else SMS, else the webhook; staff: WeCom, SMS,

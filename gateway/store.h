@@ -70,6 +70,7 @@ struct customer_rec {
     const char *id, *name, *mobile;
     const char *title;             /* NULL: keep the known one (new rows: 先生/女士) */
     const char *openid, *preferred_channel; /* NULL: keep the known one */
+    const char *preferred_time;    /* "19:00-20:30"; NULL: keep the known one */
 };
 int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t now);
 
@@ -133,6 +134,7 @@ struct message_row {
     int attempts;
     int64_t survey_id;      /* a reminder: the survey it opens (its own id otherwise 0) */
     char vars[256];         /* a scheduled message's variables (JSON object) or "" */
+    char preferred[96];     /* a customer survey: the customer's preferred time, or "" */
 };
 
 /* Claim up to @limit pending messages whose next attempt is due at @now,
@@ -286,6 +288,10 @@ int store_ticket_reopen(struct store *s, int64_t id, int64_t report_due, int64_t
 /* The ticket a (complaint) trigger opened: HF_OK or HF_ERR_NOTFOUND. */
 int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, int64_t *report_due,
                             int64_t *answer_due);
+/* Set (or with @pref NULL clear) a customer's preferred contact time.
+ * HF_OK, HF_ERR_NOTFOUND (no such customer) or HF_ERR_DB. */
+int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,
+                                      int64_t now);
 /* 1 if the customer replied TD/退订. */
 int store_customer_opted_out(struct store *s, const char *customer_id);
 

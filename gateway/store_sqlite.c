@@ -266,6 +266,7 @@ enum stmt_id {
     ST_CANCEL_SURVEYS,
     ST_CANCEL_MESSAGES,
     ST_ALREADY_SENT,
+    ST_CUSTOMER_PREFERRED,
     ST__COUNT
 };
 
@@ -284,11 +285,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TRIGGER_BODY] = "SELECT body FROM triggers WHERE id = ?1",
     [ST_CUSTOMER_UPSERT] =
         "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
-        " created_at, updated_at) VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7)"
+        " created_at, updated_at, preferred_time)"
+        " VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7,?8)"
         " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = COALESCE(?3, title),"
         " mobile = excluded.mobile,"
         " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
         " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"
+        " preferred_time = COALESCE(excluded.preferred_time, preferred_time),"
         " updated_at = excluded.updated_at",
     [ST_PROJECT_UPSERT] =
         "INSERT INTO projects (id, customer_id, address, kickoff_date, created_at, updated_at)"
@@ -306,7 +309,10 @@ static const char *const stmt_sql[ST__COUNT] = {
         " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10,?11,?12)",
     [ST_CLAIM_SELECT] =
         "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
-        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars FROM messages"
+        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"
+        " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"
+        "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"
+        " END FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
                         " updated_at = ?2 WHERE id = ?1",
@@ -471,6 +477,8 @@ static const char *const stmt_sql[ST__COUNT] = {
         "SELECT 1 FROM messages m JOIN triggers t ON t.id = m.trigger_id"
         " WHERE t.project_id = ?1 AND t.milestone = ?2 AND m.milestone = ?3 AND m.message = ?4"
         " AND COALESCE(m.occurrence, 0) = ?5 AND m.state IN ('sending','sent','delivered') LIMIT 1",
+    [ST_CUSTOMER_PREFERRED] =
+        "UPDATE customers SET preferred_time = ?2, updated_at = ?3 WHERE id = ?1",
 };
 
 struct store {
@@ -686,6 +694,7 @@ int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t
     bind_text(q, 5, c->openid);
     bind_text(q, 6, c->preferred_channel);
     sqlite3_bind_int64(q, 7, now);
+    bind_text(q, 8, c->preferred_time);
     return exec_stmt(s, q);
 }
 
@@ -759,6 +768,18 @@ int store_messages_cancel(struct store *s, const char *project_id, const char *m
     return sqlite3_changes(s->db);
 }
 
+int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,
+                                      int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_PREFERRED);
+    bind_text(q, 1, customer_id);
+    bind_text(q, 2, pref);
+    sqlite3_bind_int64(q, 3, now);
+    if (exec_stmt(s, q) != HF_OK)
+        return HF_ERR_DB;
+    return sqlite3_changes(s->db) ? HF_OK : HF_ERR_NOTFOUND;
+}
+
 int store_message_already_sent(struct store *s, const char *project_id,
                                const char *trigger_milestone, const char *milestone,
                                const char *message, int occurrence)
@@ -805,6 +826,7 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
         m->attempts = sqlite3_column_int(q, 11) + 1; /* the one being claimed */
         m->survey_id = sqlite3_column_int64(q, 12);
         col_copy(q, 13, m->vars, sizeof m->vars);
+        col_copy(q, 14, m->preferred, sizeof m->preferred);
         snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
     }
     if (n < limit && rc != SQLITE_DONE) {

@@ -24,6 +24,8 @@
  */
 #include "windows.h"
 
+#include <string.h>
+
 #include <time.h>
 
 #define WIN_DAY 86400
@@ -198,6 +200,30 @@ int window_parse_span(const char *s, int *start_min, int *end_min)
         return -1;
     *start_min = a;
     *end_min = b;
+    return 0;
+}
+
+int window_parse_list(const char *s, struct window_def *w)
+{
+    struct window_def tmp = {0};
+    char span[12];
+    while (s && *s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        int a, b;
+        if (n != 11)
+            return -1;
+        memcpy(span, s, 11);
+        span[11] = '\0';
+        if (window_parse_span(span, &a, &b) || window_add_span(&tmp, a, b))
+            return -1;
+        s = comma ? comma + 1 : s + n;
+        if (comma && !*s)
+            return -1; /* a trailing comma */
+    }
+    if (tmp.nspans == 0)
+        return -1;
+    *w = tmp;
     return 0;
 }
 
