@@ -118,6 +118,24 @@ class SchedulesTest(E2ETestCase):
         self.assertIn("整体装修", rec["text"])
         self.assertIn("/s/", rec["text"])
 
+    def test_cancelled_project_ends_every_customer_message(self):
+        kickoff = self.trigger("kickoff")
+        other = self.trigger("kickoff", project={"id": "P-OTHER"}, customer={"id": "C-OTHER"})
+        status, resp, _ = self.d.post_trigger(trigger_body(
+            "project_cancelled", occurred_at="2026-11-24T15:00:00+08:00",
+            variables={"reason": "客户退单"}))
+        self.assertEqual(status, 202, resp)
+        rows = self.d.rows("SELECT state, last_code, count(*) AS n FROM messages"
+                           " WHERE trigger_id = ? GROUP BY state, last_code",
+                           kickoff["trigger_id"])
+        states = {(r["state"], r["last_code"]): r["n"] for r in rows}
+        # Everything not sent yet is cancelled; what already went stays.
+        self.assertEqual(states.get(("cancelled", "ended")), 28, states)
+        self.assertEqual(sum(n for (st, _), n in states.items() if st == "pending"), 0, states)
+        self.assertEqual(self.d.scalar("SELECT COUNT(*) FROM messages WHERE trigger_id = ?"
+                                       " AND state = 'pending' AND milestone = 'weekly_checkin'",
+                                       other["trigger_id"]), 26)
+
 
 if __name__ == "__main__":
     unittest.main()
