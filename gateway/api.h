@@ -14,6 +14,7 @@
  *   GET  /v1/projects/<id>      a project, its customer and timeline (api_messages.c)
  *   GET  /v1/reports/...        milestones, staff, complaints, tickets, trend (api_reports.c)
  *   POST /v1/admin/reload       reload the catalogue, templates, calendar (admin)
+ *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
  */
 #ifndef HF_API_H
 #define HF_API_H
@@ -109,6 +110,9 @@ void api_redact(const struct api_token *t, struct cJSON *j);
  * object of @items, from its member @key. */
 void api_milestone_names(struct gateway *gw, struct cJSON *items, const char *key);
 
+/* POST /v1/customers/<id>/preferences (api_customers.c). */
+enum http_result api_post_customer(struct gateway *gw, struct http_request *req,
+                                   struct http_response *resp);
 /* Number of triggers waiting for the group commit. */
 size_t api_triggers_pending(const struct gateway *gw);
 void api_triggers_free(struct gateway *gw);

@@ -96,22 +96,17 @@ class DataSetTest(ApiCase):
         # ---- results: filters ----
         def rids(query):
             return [r["id"] for r in self.get_ok(d, "/v1/results" + query)["items"]]
-        # Resolving B's ticket planned its follow-up survey (in two days).
-        followup = d.scalar("SELECT message_id FROM surveys WHERE project_id = 'P-B'"
-                            " AND milestone NOT IN ('completion')")
-        everything = sorted([a["survey"], a["rating_confirm"], b["survey"], b["rating_confirm"],
-                             c["survey"], followup])
+        # Results are the surveys asked: not tomorrow's rating confirmations,
+        # the ticket's follow-up survey (in two days) nor the warranty visits.
+        everything = sorted([a["survey"], b["survey"], c["survey"]])
         self.assertEqual(rids(""), everything)
         self.assertEqual(rids(q(channel="webhook")), everything)
         self.assertEqual(rids(q(channel="sms")), [])
-        self.assertEqual(rids(q(staff="孙丽")), sorted([b["survey"], b["rating_confirm"], followup]))
-        self.assertEqual(rids(q(staff="13900001111")),
-                         sorted([a["survey"], a["rating_confirm"], c["survey"]]))
+        self.assertEqual(rids(q(staff="孙丽")), [b["survey"]])
+        self.assertEqual(rids(q(staff="13900001111")), sorted([a["survey"], c["survey"]]))
         self.assertEqual(rids(q(staff="李娜", state="answered")), sorted([a["survey"], b["survey"]]))
-        # (The follow-up survey is planned for the 26th.)
-        self.assertEqual(rids(q(since="2026-11-24", until="2026-11-24")),
-                         [x for x in everything if x != followup])
-        self.assertEqual(rids(q(since="2026-11-25T00:00:00+08:00")), [followup])
+        self.assertEqual(rids(q(since="2026-11-24", until="2026-11-24")), everything)
+        self.assertEqual(rids(q(since="2026-11-25T00:00:00+08:00")), [])
         self.assertEqual(rids(q(until="2026-11-23")), [])
         self.assertEqual(rids(q(score_min=5, score_max=10)), [b["survey"]])
         flagged = rids(q(state="flagged"))
@@ -135,10 +130,9 @@ class DataSetTest(ApiCase):
         # ---- reports: per milestone ----
         rows = self.get_ok(d, "/v1/reports/milestones")["rows"]
         by = {r["milestone"]: r for r in rows}
-        # complaint: the follow-up survey of the resolved ticket, not sent yet.
-        self.assertEqual(sorted(by), ["complaint", "completion", "material_inspection"])
-        self.assertEqual((by["complaint"]["sent"], by["complaint"]["answered"],
-                          by["complaint"]["response_rate"]), (0, 0, None))
+        # Only surveys asked count (not the follow-ups and warranty visits
+        # still waiting for their day).
+        self.assertEqual(sorted(by), ["completion", "material_inspection"])
         comp = by["completion"]
         self.assertEqual(list(comp), ["milestone", "name", "sent", "delivered", "answered",
                                       "response_rate", "avg_score", "score_distribution"])
@@ -275,9 +269,15 @@ class DataSetTest(ApiCase):
         d, ids = self.d, self.ids
         # ---- messages ----
         items = self.get_ok(d, "/v1/messages?project=P-A")["items"]
-        # The milestone's messages, and those of the ticket its score opened.
-        self.assertEqual(sorted(x["message"] for x in items),
-                         ["ack", "alert_cs", "alert_pm", "notice", "rating_confirm", "survey"])
+        # The milestone's messages, its warranty visits, and those of the
+        # ticket its score opened.
+        self.assertEqual(sorted({(x["milestone"], x["message"]) for x in items}),
+                         [("complaint", "ack"), ("complaint", "alert_cs"),
+                          ("complaint", "alert_pm"), ("completion", "notice"),
+                          ("completion", "rating_confirm"), ("completion", "survey"),
+                          ("warranty_followup", "survey")])
+        self.assertEqual([x["milestone_name"] for x in items if x["id"] == ids["a"]["survey"]],
+                         ["竣工验收"])
         sv = [x for x in items if x["message"] == "survey"][0]
         self.assertEqual((sv["id"], sv["project"], sv["customer"]["id"], sv["customer"]["mobile"],
                           sv["milestone"], sv["kind"], sv["channel"], sv["state"], sv["attempts"],
@@ -286,9 +286,10 @@ class DataSetTest(ApiCase):
                           "webhook", "sent", 1, None, "http_200"))
         self.assertTrue(sv["sent_at"].endswith("+08:00"), sv)
         pending = self.get_ok(d, "/v1/messages?state=pending")["items"]
-        followup = d.scalar("SELECT message_id FROM surveys WHERE milestone = 'complaint'")
         self.assertEqual(sorted(x["id"] for x in pending),
-                         sorted([ids["a"]["rating_confirm"], ids["b"]["rating_confirm"], followup]))
+                         [r["id"] for r in d.rows("SELECT id FROM messages WHERE state = 'pending'"
+                                                  " ORDER BY id")])
+        self.assertIn(ids["a"]["rating_confirm"], [x["id"] for x in pending])
         self.assertEqual(self.get_ok(d, "/v1/messages?milestone=complaint&customer=C-B")
                          ["items"][0]["milestone"], "complaint")
         seen, cursor = [], None
