@@ -228,9 +228,16 @@ class CommandsTest(CliCase):
         os.makedirs(conf_dir)
         with open(os.path.join(conf_dir, "cli.conf"), "w") as f:
             f.write("# huifang\ntoken = %s\nurl = http://127.0.0.1:%d\n" % (CS_TOKEN, d.port))
+        os.chmod(os.path.join(conf_dir, "cli.conf"), 0o644)
         rc, out, err, _ = self.huifang("report", "tickets", "--json", token=None)
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out)["opened"], 0)
+        self.assertIn("is readable by others", err)
+        self.assertNotIn(CS_TOKEN, out + err)
+        os.chmod(os.path.join(conf_dir, "cli.conf"), 0o600)
+        rc, out, err, _ = self.huifang("report", "tickets", token=None)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertIn("closed_within_clock", out)
 
     def test_check_config(self):
         m, d = self.start_webhook()
