@@ -45,7 +45,7 @@ static const struct csv_col result_cols[] = {
     {"staff.supervisor", "监理"},
 };
 
-/* For the CSV: "answers_text", every answer as "question：value" (是/否
+/* For the CSV and the console: "answers_text", every answer as "question：value" (是/否
  * for yes/no), and "replies", the customer's own SMS and WeChat words. */
 static void add_texts(struct gateway *gw, cJSON *items)
 {
@@ -133,8 +133,8 @@ enum http_result api_get_results(struct gateway *gw, struct http_request *req,
     }
     api_milestone_names(gw, items, "milestone");
     api_redact(tok, items);
+    add_texts(gw, items); /* the console shows them too */
     if (csv) {
-        add_texts(gw, items);
         api_csv_answer(resp, items, result_cols, HF_ARRAY_LEN(result_cols),
                        "attachment; filename=\"huifang-results.csv\"");
         cJSON_Delete(items);

@@ -114,6 +114,8 @@ class DataSetTest(ApiCase):
         r = self.get_ok(d, "/v1/results" + q(project="P-A", state="answered"))["items"][0]
         self.assertEqual((r["milestone"], r["milestone_name"], r["customer_mobile"], r["score"]),
                          ("completion", "竣工验收", "13812340001", 4))
+        self.assertIn("：是", r["answers_text"])
+        self.assertEqual(r["replies"], "")
 
         # ---- results: pagination with a string cursor ----
         seen, cursor = [], None
