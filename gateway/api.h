@@ -106,6 +106,15 @@ int api_sees_mobiles(const struct api_token *t);
 /* Mask every "mobile", "phone" and "customer_mobile" string inside @j
  * (138****5678) unless @t may see them. */
 void api_redact(const struct api_token *t, struct cJSON *j);
+/* A code and its Chinese label, for CSV cells people read. */
+struct api_zh {
+    const char *code, *zh;
+};
+extern const struct api_zh api_zh_result_state[], api_zh_ticket_state[], api_zh_clock[],
+    api_zh_reason[], api_zh_message_state[], api_zh_kind[], api_zh_channel[], api_zh_recipient[];
+/* Add "<key>_zh" to every object of @items: the label of its @key in
+ * @table (NULL-terminated), the code itself when not listed. */
+void api_zh_label(struct cJSON *items, const char *key, const struct api_zh *table);
 /* Add "milestone_name" (the catalogue's Chinese name, or null) to every
  * object of @items, from its member @key. */
 void api_milestone_names(struct gateway *gw, struct cJSON *items, const char *key);

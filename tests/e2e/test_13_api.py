@@ -225,8 +225,9 @@ class DataSetTest(ApiCase):
         body = {r[0]: dict(zip(header, r)) for r in rows[1:]}
         self.assertEqual(sorted(body), sorted([str(ids["a"]["survey"]), str(ids["b"]["survey"])]))
         rb = body[str(ids["b"]["survey"])]
-        self.assertEqual((rb["回访节点"], rb["客户编号"], rb["手机"], rb["评分"], rb["项目经理"],
-                          rb["工长"]), ("竣工验收", "C-B", "13812340002", "9", "孙丽", "钱进"))
+        self.assertEqual((rb["回访节点"], rb["客户编号"], rb["手机"], rb["状态"], rb["评分"],
+                          rb["渠道"], rb["项目经理"], rb["工长"]),
+                         ("竣工验收", "C-B", "13812340002", "已回答", "9", "webhook", "孙丽", "钱进"))
         # The comment survives the round trip (comma, quotes), with its
         # question; yes/no answers read 是/否.
         self.assertIn("：" + COMMENT, rb["回答内容"])
@@ -262,10 +263,16 @@ class DataSetTest(ApiCase):
         self.assertEqual(drows, [["日期", "发送", "回答", "回复率"], ["2026-11-23", "0", "0", ""],
                                  ["2026-11-24", "3", "2", "0.6667"]])
         _, _, krows = self.csv_get(d, "/v1/tickets?format=csv")
-        self.assertEqual(len(krows), 3)
+        self.assertEqual([(r[0], r[1], r[3], r[4]) for r in krows],
+                         [("工单号", "来源", "状态", "时限"),
+                          (str(ids["ta"]), "回访反馈", "已报告", "正常"),
+                          (str(ids["tb"]), "客户投诉", "已解决", "正常")])
         _, _, msgrows = self.csv_get(d, "/v1/messages?format=csv&project=P-C")
         self.assertEqual(msgrows[0][:5], ["消息编号", "项目编号", "客户编号", "客户姓名", "手机"])
         self.assertEqual({r[1] for r in msgrows[1:]}, {"P-C"})
+        by_kind = {(r[msgrows[0].index("类型")], r[msgrows[0].index("状态")]) for r in msgrows[1:]}
+        self.assertIn(("问卷", "已发送"), by_kind)
+        self.assertIn(("通知", "已发送"), by_kind)
 
     def test_messages_projects_and_tickets(self):
         d, ids = self.d, self.ids
