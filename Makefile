@@ -44,6 +44,7 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
              gateway/answers.c gateway/tickets.c gateway/api.c gateway/api_triggers.c \
              gateway/api_callbacks.c gateway/api_surveys.c gateway/api_results.c gateway/api_wechat.c \
+             gateway/api_customers.c gateway/campaign.c \
              gateway/gateway.c
 # issue 6: the customer-service API (reads, reports, CSV)
 CORE_SRCS += gateway/store_read.c gateway/csv.c gateway/api_query.c gateway/api_messages.c \
@@ -85,7 +86,7 @@ test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c 
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
-test_intake_OBJS := gateway/intake.c gateway/plan.c gateway/http_error.c gateway/store_sqlite.c \
+test_intake_OBJS := gateway/intake.c gateway/campaign.c gateway/plan.c gateway/http_error.c gateway/store_sqlite.c \
                     $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_webhook_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_wechat_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c

@@ -14,6 +14,7 @@
  *   GET  /v1/projects/<id>      a project, its customer and timeline (api_messages.c)
  *   GET  /v1/reports/...        milestones, staff, complaints, tickets, trend (api_reports.c)
  *   POST /v1/admin/reload       reload the catalogue, templates, calendar (admin)
+ *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
  *   /console..., /pm..., /v1/pm/... the web console, the PM page and the PM's projects
  *                               (console.c; session cookies in console_session.c)
  *
@@ -112,10 +113,22 @@ int api_sees_mobiles(const struct api_token *t);
 /* Mask every "mobile", "phone" and "customer_mobile" string inside @j
  * (138****5678) unless @t may see them. */
 void api_redact(const struct api_token *t, struct cJSON *j);
+/* A code and its Chinese label, for CSV cells people read. */
+struct api_zh {
+    const char *code, *zh;
+};
+extern const struct api_zh api_zh_result_state[], api_zh_ticket_state[], api_zh_clock[],
+    api_zh_reason[], api_zh_message_state[], api_zh_kind[], api_zh_channel[], api_zh_recipient[];
+/* Add "<key>_zh" to every object of @items: the label of its @key in
+ * @table (NULL-terminated), the code itself when not listed. */
+void api_zh_label(struct cJSON *items, const char *key, const struct api_zh *table);
 /* Add "milestone_name" (the catalogue's Chinese name, or null) to every
  * object of @items, from its member @key. */
 void api_milestone_names(struct gateway *gw, struct cJSON *items, const char *key);
 
+/* POST /v1/customers/<id>/preferences (api_customers.c). */
+enum http_result api_post_customer(struct gateway *gw, struct http_request *req,
+                                   struct http_response *resp);
 /* Number of triggers waiting for the group commit. */
 size_t api_triggers_pending(const struct gateway *gw);
 void api_triggers_free(struct gateway *gw);

@@ -32,11 +32,11 @@ static const struct csv_col message_cols[] = {
     {"customer.mobile", "手机"},
     {"milestone_name", "节点"},
     {"message", "消息"},
-    {"kind", "类型"},
-    {"recipient", "接收人"},
-    {"channel", "渠道"},
-    {"fallback_from", "原渠道"},
-    {"state", "状态"},
+    {"kind_zh", "类型"},
+    {"recipient_zh", "接收人"},
+    {"channel_zh", "渠道"},
+    {"fallback_from_zh", "原渠道"},
+    {"state_zh", "状态"},
     {"due_at", "计划发送"},
     {"sent_at", "发送时间"},
     {"attempts", "尝试次数"},
@@ -80,6 +80,11 @@ enum http_result api_get_messages(struct gateway *gw, struct http_request *req,
     api_milestone_names(gw, items, "milestone");
     api_redact(tok, items);
     if (csv) {
+        api_zh_label(items, "kind", api_zh_kind);
+        api_zh_label(items, "recipient", api_zh_recipient);
+        api_zh_label(items, "channel", api_zh_channel);
+        api_zh_label(items, "fallback_from", api_zh_channel);
+        api_zh_label(items, "state", api_zh_message_state);
         api_csv_answer(resp, items, message_cols, HF_ARRAY_LEN(message_cols),
                        "attachment; filename=\"huifang-messages.csv\"");
         cJSON_Delete(items);

@@ -180,3 +180,45 @@ void api_milestone_names(struct gateway *gw, cJSON *items, const char *key)
             cJSON_AddNullToObject(it, "milestone_name");
     }
 }
+
+/* ---- Chinese labels for the CSV ---------------------------------------- */
+
+const struct api_zh api_zh_result_state[] = {
+    {"open", "待回答"}, {"answered", "已回答"}, {"unanswered", "未回答"}, {"expired", "已过期"},
+    {NULL, NULL}};
+const struct api_zh api_zh_ticket_state[] = {
+    {"open", "待处理"}, {"reported", "已报告"}, {"resolved", "已解决"}, {NULL, NULL}};
+const struct api_zh api_zh_clock[] = {
+    {"ok", "正常"}, {"due", "即将到期"}, {"overdue", "已超时"}, {NULL, NULL}};
+const struct api_zh api_zh_reason[] = {
+    {"survey", "回访反馈"}, {"complaint", "客户投诉"}, {"repair_request", "保修报修"},
+    {NULL, NULL}};
+const struct api_zh api_zh_message_state[] = {
+    {"pending", "待发送"}, {"sending", "发送中"}, {"sent", "已发送"}, {"delivered", "已送达"},
+    {"failed", "失败"},    {"expired", "已过期"}, {"cancelled", "已取消"}, {NULL, NULL}};
+const struct api_zh api_zh_kind[] = {
+    {"notice", "通知"}, {"survey", "问卷"}, {"alert", "提醒"}, {NULL, NULL}};
+const struct api_zh api_zh_channel[] = {
+    {"wechat", "微信"}, {"sms", "短信"}, {"wecom", "企业微信"}, {"webhook", "webhook"},
+    {NULL, NULL}};
+const struct api_zh api_zh_recipient[] = {
+    {"customer", "客户"}, {"pm", "项目经理"}, {"designer", "设计师"}, {"foreman", "工长"},
+    {"supervisor", "监理"}, {"cs_manager", "客服经理"}, {NULL, NULL}};
+
+void api_zh_label(cJSON *items, const char *key, const struct api_zh *table)
+{
+    char out[64];
+    snprintf(out, sizeof out, "%s_zh", key);
+    cJSON *it;
+    cJSON_ArrayForEach(it, items) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, key));
+        const char *zh = v;
+        for (size_t i = 0; v && table[i].code; i++)
+            if (strcmp(v, table[i].code) == 0)
+                zh = table[i].zh;
+        if (zh)
+            cJSON_AddStringToObject(it, out, zh);
+        else
+            cJSON_AddNullToObject(it, out);
+    }
+}

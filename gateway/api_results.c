@@ -31,10 +31,10 @@ static const struct csv_col result_cols[] = {
     {"customer_id", "客户编号"},
     {"customer_name", "客户姓名"},
     {"customer_mobile", "手机"},
-    {"state", "状态"},
+    {"state_zh", "状态"},
     {"score", "评分"},
     {"flagged", "需人工查看"},
-    {"channel", "渠道"},
+    {"channel_zh", "渠道"},
     {"sent_at", "发送时间"},
     {"answered_at", "回答时间"},
     {"answers_text", "回答内容"},
@@ -135,6 +135,8 @@ enum http_result api_get_results(struct gateway *gw, struct http_request *req,
     api_redact(tok, items);
     add_texts(gw, items); /* the console shows them too */
     if (csv) {
+        api_zh_label(items, "state", api_zh_result_state);
+        api_zh_label(items, "channel", api_zh_channel);
         api_csv_answer(resp, items, result_cols, HF_ARRAY_LEN(result_cols),
                        "attachment; filename=\"huifang-results.csv\"");
         cJSON_Delete(items);
@@ -146,10 +148,10 @@ enum http_result api_get_results(struct gateway *gw, struct http_request *req,
 
 static const struct csv_col ticket_cols[] = {
     {"id", "工单号"},
-    {"reason", "来源"},
+    {"reason_zh", "来源"},
     {"detail", "投诉内容"},
-    {"state", "状态"},
-    {"clock", "时限"},
+    {"state_zh", "状态"},
+    {"clock_zh", "时限"},
     {"project_id", "项目编号"},
     {"customer_id", "客户编号"},
     {"customer_name", "客户姓名"},
@@ -193,6 +195,9 @@ enum http_result api_get_tickets(struct gateway *gw, struct http_request *req,
     }
     api_redact(tok, items);
     if (csv) {
+        api_zh_label(items, "state", api_zh_ticket_state);
+        api_zh_label(items, "clock", api_zh_clock);
+        api_zh_label(items, "reason", api_zh_reason);
         api_csv_answer(resp, items, ticket_cols, HF_ARRAY_LEN(ticket_cols),
                        "attachment; filename=\"huifang-tickets.csv\"");
         cJSON_Delete(items);

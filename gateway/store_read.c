@@ -198,6 +198,11 @@ static void id_cursor(sqlite3_stmt *q, char *cursor)
     snprintf(cursor, STORE_CURSOR_LEN, "%" PRId64, (int64_t)sqlite3_column_int64(q, 0));
 }
 
+/* The state of a survey's message, or, for a survey merged into another
+ * message, of the message that carried it: a survey counts as sent when
+ * that reached the provider. */
+#define SURVEY_SENT_STATE "COALESCE(cm.state, m.state)"
+
 /* ---- callback results ------------------------------------------------------ */
 
 cJSON *store_results(struct store *s, const struct result_filter *f,
@@ -223,7 +228,11 @@ cJSON *store_results(struct store *s, const struct result_filter *f,
             "   AND role = 'supervisor'))) AS staff"
             " FROM surveys s JOIN messages m ON m.id = s.message_id"
             " LEFT JOIN messages cm ON cm.id = s.merged_into"
-            " LEFT JOIN customers c ON c.id = s.customer_id WHERE 1");
+            " LEFT JOIN customers c ON c.id = s.customer_id"
+            /* a result once asked: not the surveys still waiting for their
+             * day (tomorrow's confirmation, next year's warranty visit) */
+            " WHERE (" SURVEY_SENT_STATE " NOT IN ('pending', 'sending')"
+            "  OR s.answered_at IS NOT NULL)");
     qb_int(&q, " AND s.message_id > ?", f->cursor);
     if (f->from > 0)
         qb_int(&q, " AND COALESCE(s.answered_at, s.created_at) >= ?", f->from);
@@ -495,10 +504,6 @@ static void range(struct qb *q, const char *col, int64_t since, int64_t until)
     }
 }
 
-/* A survey counts as sent when its message (or, merged, the message that
- * carried it) reached the provider. */
-#define SURVEY_SENT_STATE "COALESCE(cm.state, m.state)"
-
 cJSON *store_report_milestones(struct store *s, int64_t since, int64_t until)
 {
     struct qb q;
@@ -520,7 +525,10 @@ cJSON *store_report_milestones(struct store *s, int64_t since, int64_t until)
             "  '9', SUM(s.state = 'answered' AND s.score = 9),"
             "  '10', SUM(s.state = 'answered' AND s.score = 10)) AS score_distribution"
             " FROM surveys s JOIN messages m ON m.id = s.message_id"
-            " LEFT JOIN messages cm ON cm.id = s.merged_into WHERE 1");
+            " LEFT JOIN messages cm ON cm.id = s.merged_into"
+            /* surveys asked, as in the results: not those waiting for their day */
+            " WHERE (" SURVEY_SENT_STATE " NOT IN ('pending', 'sending')"
+            "  OR s.answered_at IS NOT NULL)");
     range(&q, "s.created_at", since, until);
     buf_puts(&q.sql, " GROUP BY s.milestone ORDER BY s.milestone");
     return run_rows(s, &q, 0, NULL, NULL);

@@ -96,22 +96,17 @@ class DataSetTest(ApiCase):
         # ---- results: filters ----
         def rids(query):
             return [r["id"] for r in self.get_ok(d, "/v1/results" + query)["items"]]
-        # Resolving B's ticket planned its follow-up survey (in two days).
-        followup = d.scalar("SELECT message_id FROM surveys WHERE project_id = 'P-B'"
-                            " AND milestone NOT IN ('completion')")
-        everything = sorted([a["survey"], a["rating_confirm"], b["survey"], b["rating_confirm"],
-                             c["survey"], followup])
+        # Results are the surveys asked: not tomorrow's rating confirmations,
+        # the ticket's follow-up survey (in two days) nor the warranty visits.
+        everything = sorted([a["survey"], b["survey"], c["survey"]])
         self.assertEqual(rids(""), everything)
         self.assertEqual(rids(q(channel="webhook")), everything)
         self.assertEqual(rids(q(channel="sms")), [])
-        self.assertEqual(rids(q(staff="孙丽")), sorted([b["survey"], b["rating_confirm"], followup]))
-        self.assertEqual(rids(q(staff="13900001111")),
-                         sorted([a["survey"], a["rating_confirm"], c["survey"]]))
+        self.assertEqual(rids(q(staff="孙丽")), [b["survey"]])
+        self.assertEqual(rids(q(staff="13900001111")), sorted([a["survey"], c["survey"]]))
         self.assertEqual(rids(q(staff="李娜", state="answered")), sorted([a["survey"], b["survey"]]))
-        # (The follow-up survey is planned for the 26th.)
-        self.assertEqual(rids(q(since="2026-11-24", until="2026-11-24")),
-                         [x for x in everything if x != followup])
-        self.assertEqual(rids(q(since="2026-11-25T00:00:00+08:00")), [followup])
+        self.assertEqual(rids(q(since="2026-11-24", until="2026-11-24")), everything)
+        self.assertEqual(rids(q(since="2026-11-25T00:00:00+08:00")), [])
         self.assertEqual(rids(q(until="2026-11-23")), [])
         self.assertEqual(rids(q(score_min=5, score_max=10)), [b["survey"]])
         flagged = rids(q(state="flagged"))
@@ -119,6 +114,8 @@ class DataSetTest(ApiCase):
         r = self.get_ok(d, "/v1/results" + q(project="P-A", state="answered"))["items"][0]
         self.assertEqual((r["milestone"], r["milestone_name"], r["customer_mobile"], r["score"]),
                          ("completion", "竣工验收", "13812340001", 4))
+        self.assertIn("：是", r["answers_text"])
+        self.assertEqual(r["replies"], "")
 
         # ---- results: pagination with a string cursor ----
         seen, cursor = [], None
@@ -135,10 +132,9 @@ class DataSetTest(ApiCase):
         # ---- reports: per milestone ----
         rows = self.get_ok(d, "/v1/reports/milestones")["rows"]
         by = {r["milestone"]: r for r in rows}
-        # complaint: the follow-up survey of the resolved ticket, not sent yet.
-        self.assertEqual(sorted(by), ["complaint", "completion", "material_inspection"])
-        self.assertEqual((by["complaint"]["sent"], by["complaint"]["answered"],
-                          by["complaint"]["response_rate"]), (0, 0, None))
+        # Only surveys asked count (not the follow-ups and warranty visits
+        # still waiting for their day).
+        self.assertEqual(sorted(by), ["completion", "material_inspection"])
         comp = by["completion"]
         self.assertEqual(list(comp), ["milestone", "name", "sent", "delivered", "answered",
                                       "response_rate", "avg_score", "score_distribution"])
@@ -229,8 +225,9 @@ class DataSetTest(ApiCase):
         body = {r[0]: dict(zip(header, r)) for r in rows[1:]}
         self.assertEqual(sorted(body), sorted([str(ids["a"]["survey"]), str(ids["b"]["survey"])]))
         rb = body[str(ids["b"]["survey"])]
-        self.assertEqual((rb["回访节点"], rb["客户编号"], rb["手机"], rb["评分"], rb["项目经理"],
-                          rb["工长"]), ("竣工验收", "C-B", "13812340002", "9", "孙丽", "钱进"))
+        self.assertEqual((rb["回访节点"], rb["客户编号"], rb["手机"], rb["状态"], rb["评分"],
+                          rb["渠道"], rb["项目经理"], rb["工长"]),
+                         ("竣工验收", "C-B", "13812340002", "已回答", "9", "webhook", "孙丽", "钱进"))
         # The comment survives the round trip (comma, quotes), with its
         # question; yes/no answers read 是/否.
         self.assertIn("：" + COMMENT, rb["回答内容"])
@@ -266,18 +263,30 @@ class DataSetTest(ApiCase):
         self.assertEqual(drows, [["日期", "发送", "回答", "回复率"], ["2026-11-23", "0", "0", ""],
                                  ["2026-11-24", "3", "2", "0.6667"]])
         _, _, krows = self.csv_get(d, "/v1/tickets?format=csv")
-        self.assertEqual(len(krows), 3)
+        self.assertEqual([(r[0], r[1], r[3], r[4]) for r in krows],
+                         [("工单号", "来源", "状态", "时限"),
+                          (str(ids["ta"]), "回访反馈", "已报告", "正常"),
+                          (str(ids["tb"]), "客户投诉", "已解决", "正常")])
         _, _, msgrows = self.csv_get(d, "/v1/messages?format=csv&project=P-C")
         self.assertEqual(msgrows[0][:5], ["消息编号", "项目编号", "客户编号", "客户姓名", "手机"])
         self.assertEqual({r[1] for r in msgrows[1:]}, {"P-C"})
+        by_kind = {(r[msgrows[0].index("类型")], r[msgrows[0].index("状态")]) for r in msgrows[1:]}
+        self.assertIn(("问卷", "已发送"), by_kind)
+        self.assertIn(("通知", "已发送"), by_kind)
 
     def test_messages_projects_and_tickets(self):
         d, ids = self.d, self.ids
         # ---- messages ----
         items = self.get_ok(d, "/v1/messages?project=P-A")["items"]
-        # The milestone's messages, and those of the ticket its score opened.
-        self.assertEqual(sorted(x["message"] for x in items),
-                         ["ack", "alert_cs", "alert_pm", "notice", "rating_confirm", "survey"])
+        # The milestone's messages, its warranty visits, and those of the
+        # ticket its score opened.
+        self.assertEqual(sorted({(x["milestone"], x["message"]) for x in items}),
+                         [("complaint", "ack"), ("complaint", "alert_cs"),
+                          ("complaint", "alert_pm"), ("completion", "notice"),
+                          ("completion", "rating_confirm"), ("completion", "survey"),
+                          ("warranty_followup", "survey")])
+        self.assertEqual([x["milestone_name"] for x in items if x["id"] == ids["a"]["survey"]],
+                         ["竣工验收"])
         sv = [x for x in items if x["message"] == "survey"][0]
         self.assertEqual((sv["id"], sv["project"], sv["customer"]["id"], sv["customer"]["mobile"],
                           sv["milestone"], sv["kind"], sv["channel"], sv["state"], sv["attempts"],
@@ -286,9 +295,10 @@ class DataSetTest(ApiCase):
                           "webhook", "sent", 1, None, "http_200"))
         self.assertTrue(sv["sent_at"].endswith("+08:00"), sv)
         pending = self.get_ok(d, "/v1/messages?state=pending")["items"]
-        followup = d.scalar("SELECT message_id FROM surveys WHERE milestone = 'complaint'")
         self.assertEqual(sorted(x["id"] for x in pending),
-                         sorted([ids["a"]["rating_confirm"], ids["b"]["rating_confirm"], followup]))
+                         [r["id"] for r in d.rows("SELECT id FROM messages WHERE state = 'pending'"
+                                                  " ORDER BY id")])
+        self.assertIn(ids["a"]["rating_confirm"], [x["id"] for x in pending])
         self.assertEqual(self.get_ok(d, "/v1/messages?milestone=complaint&customer=C-B")
                          ["items"][0]["milestone"], "complaint")
         seen, cursor = [], None

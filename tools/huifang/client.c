@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -45,6 +46,10 @@ static void read_conf(struct cli *c)
     FILE *f = fopen(path, "r");
     if (!f)
         return;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "huifang: warning: %s is readable by others; it holds a token "
+                        "(chmod 600 it)\n", path);
     char line[1024];
     while (fgets(line, sizeof line, f)) {
         char *eq = strchr(line, '=');
