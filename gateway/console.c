@@ -469,14 +469,27 @@ static const char *jstr(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* 1 if another milestone's schedule plans @m (day 7 after kickoff, the
+ * weekly check-in, warranty visits): nobody reports those by hand. */
+static int scheduled_by_another(const struct catalogue *cat, const struct milestone *m)
+{
+    for (size_t i = 0; i < cat->n; i++)
+        for (size_t k = 0; k < cat->ms[i].nschedules; k++)
+            if (cat->ms[i].schedules[k].ms == m)
+                return 1;
+    return 0;
+}
+
+/* The milestones a PM reports from the site: not complaints and repair
+ * requests (they come from customers), not campaigns, not those that need
+ * variables only the ERP has (a cancellation's reason), not those another
+ * milestone schedules. */
 static void add_milestones(struct gateway *gw, cJSON *o)
 {
     cJSON *arr = cJSON_AddArrayToObject(o, "milestones");
     for (size_t i = 0; i < gw->cat->n; i++) {
         const struct milestone *m = &gw->cat->ms[i];
-        /* Complaints and repair requests come from customers, not sites;
-         * milestones that need variables need the ERP. */
-        if (m->opens_ticket || m->nvariables)
+        if (m->opens_ticket || m->nvariables || m->campaign || scheduled_by_another(gw->cat, m))
             continue;
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "id", m->id);

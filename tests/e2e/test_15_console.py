@@ -304,7 +304,11 @@ class PmPageTest(ConsoleCase):
         names = {m["id"]: m["name"] for m in body["milestones"]}
         self.assertEqual(names.get("hidden_works_acceptance"), "隐蔽工程(水电)验收")
         self.assertEqual(names.get("completion"), "竣工验收")
-        self.assertNotIn("complaint", names)  # complaints come from customers
+        # What a PM reports from the site; not complaints or repairs (from
+        # customers), campaigns, cancellations (the ERP's, with a reason), or
+        # the visits the kickoff and completion schedule themselves.
+        self.assertEqual(set(names), {"material_inspection", "hidden_works_acceptance",
+                                      "completion", "kickoff"})
         # Another PM sees only theirs (none here).
         status, body = self.d.get("/v1/pm/projects", OTHER_PM_TOKEN)
         self.assertEqual((status, body["items"]), (200, []))
