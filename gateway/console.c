@@ -42,6 +42,8 @@ static const char CSP[] = "default-src 'none'; script-src 'self'; style-src 'sel
 /* One signed-in application: the console or the PM page. */
 struct app {
     const char *base;       /* "/console" */
+    const char *home;       /* "/console/" */
+    const char *login;      /* "/console/login" */
     const char *title;      /* shown in the header and the sign-in form */
     const char *script;     /* its asset in web/ */
     unsigned roles;         /* a token with one of these may sign in */
@@ -49,10 +51,10 @@ struct app {
     const char *who;        /* "客服" - who signs in, for the messages */
 };
 
-static const struct app CONSOLE = {"/console", "回访客服台", "console.js", ROLE_CS | ROLE_ADMIN,
-                                   0, "客服或管理员"};
-static const struct app PM = {"/pm", "项目经理 · 节点上报", "pm.js", ROLE_TRIGGER, 1,
-                              "项目经理"};
+static const struct app CONSOLE = {"/console", "/console/", "/console/login", "回访客服台",
+                                   "console.js", ROLE_CS | ROLE_ADMIN, 0, "客服或管理员"};
+static const struct app PM = {"/pm", "/pm/", "/pm/login", "项目经理 · 节点上报", "pm.js",
+                              ROLE_TRIGGER, 1, "项目经理"};
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -261,8 +263,7 @@ static void shell(struct gateway *gw, struct http_response *resp, const struct a
     free(body);
 }
 
-static void serve_asset(struct gateway *gw, struct http_response *resp, const struct app *a,
-                        const struct web_asset *w)
+static void serve_asset(struct http_response *resp, const struct web_asset *w)
 {
     const char *dot = strrchr(w->name, '.');
     resp->status = 200;
@@ -270,8 +271,6 @@ static void serve_asset(struct gateway *gw, struct http_response *resp, const st
     resp->content_type = dot && strcmp(dot, ".css") == 0 ? "text/css; charset=utf-8"
                                                           : "text/javascript; charset=utf-8";
     resp->csp = CSP;
-    (void)gw;
-    (void)a;
 }
 
 /* ---- GET /console..., /pm... --------------------------------------------- */
@@ -279,19 +278,16 @@ static void serve_asset(struct gateway *gw, struct http_response *resp, const st
 static enum http_result app_get(struct gateway *gw, struct http_request *req,
                                 struct http_response *resp, const struct app *a)
 {
-    static char home[2][16];
-    char *to = home[a == &PM];
-    snprintf(to, sizeof home[0], "%s/", a->base);
     size_t bl = strlen(a->base);
     if (strcmp(req->path, a->base) == 0) { /* "/console" without the slash */
-        redirect(resp, to);
+        redirect(resp, a->home);
         return HTTP_DONE;
     }
     const char *tail = req->path + bl + 1; /* after "/console/" */
     if (strcmp(tail, "app.css") == 0 || strcmp(tail, a->script) == 0) {
         const struct web_asset *w = asset(strcmp(tail, "app.css") == 0 ? "console.css" : tail);
         if (w) {
-            serve_asset(gw, resp, a, w);
+            serve_asset(resp, w);
             return HTTP_DONE;
         }
     }
@@ -299,7 +295,7 @@ static enum http_result app_get(struct gateway *gw, struct http_request *req,
     int signed_in = session_of(gw, req, &cs) == 0 && app_allows(a, cs.token);
     if (strcmp(tail, "login") == 0) {
         if (signed_in)
-            redirect(resp, to);
+            redirect(resp, a->home);
         else
             login_page(gw, resp, a, 200, NULL);
         return HTTP_DONE;
@@ -309,10 +305,7 @@ static enum http_result app_get(struct gateway *gw, struct http_request *req,
         return HTTP_DONE;
     }
     if (!signed_in) {
-        static char login[2][24];
-        char *l = login[a == &PM];
-        snprintf(l, sizeof login[0], "%s/login", a->base);
-        redirect(resp, l);
+        redirect(resp, a->login);
         return HTTP_DONE;
     }
     shell(gw, resp, a, &cs);
@@ -336,10 +329,6 @@ enum http_result console_pm_get(struct gateway *gw, struct http_request *req,
 static enum http_result app_post(struct gateway *gw, struct http_request *req,
                                  struct http_response *resp, const struct app *a)
 {
-    static char login[2][24], home[2][16];
-    char *to_login = login[a == &PM], *to_home = home[a == &PM];
-    snprintf(to_login, sizeof login[0], "%s/login", a->base);
-    snprintf(to_home, sizeof home[0], "%s/", a->base);
     const char *tail = req->path_tail;
     if (!same_origin(req)) {
         const char *o = http_request_header(req, "Origin");
@@ -376,7 +365,7 @@ static enum http_result app_post(struct gateway *gw, struct http_request *req,
         console_session_create(gw->sessions, t, clock_now_ms(), ttl_ms(gw), sid);
         resp->set_cookie = cookie(gw, sid, ttl_ms(gw) / 1000);
         LOG_INFO("console", "signed in at %s: token=%s", a->base, t->name);
-        redirect(resp, to_home);
+        redirect(resp, a->home);
         return HTTP_DONE;
     }
     if (strcmp(tail, "logout") == 0) {
@@ -397,7 +386,7 @@ static enum http_result app_post(struct gateway *gw, struct http_request *req,
             console_session_delete(gw->sessions, sid);
         }
         resp->set_cookie = cookie(gw, "", 0);
-        redirect(resp, to_login);
+        redirect(resp, a->login);
         return HTTP_DONE;
     }
     resp->status = 404;
