@@ -91,8 +91,9 @@ test_survey_token_OBJS := gateway/survey_token.c gateway/util.c gateway/log.c
 test_survey_def_OBJS := gateway/survey_def.c gateway/util.c gateway/log.c
 test_wechat_msg_OBJS := gateway/wechat_msg.c gateway/util.c gateway/log.c
 test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util.c gateway/log.c
-UNIT_TESTS += test_csv
+UNIT_TESTS += test_csv test_store_read
 test_csv_OBJS := gateway/csv.c gateway/util.c gateway/log.c
+test_store_read_OBJS := gateway/store_read.c gateway/store_sqlite.c gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
