@@ -48,10 +48,27 @@ struct cat_message {
     char *survey;              /* surveys: the survey definition id (templates/surveys/<id>.json);
                                   default the milestone id; NULL for other kinds */
     char *on;                  /* NULL: planned with the trigger; else the ticket event that
-                                  plans it ("escalation", "resolved") */
+                                  plans it ("escalation", "resolved") or the staff-task
+                                  clock ("task_due", "task_overdue", see tasks.h) */
     int fatigue_exempt;        /* surveys: not held back by the one-survey-a-day rule
                                   (complaint follow-ups, repair surveys) */
     struct msg_template *tmpl; /* owned */
+};
+
+/* Most staff tasks one milestone may open. */
+#define CATALOGUE_MAX_TASKS 16
+
+/* A staff task with a deadline that a trigger of the milestone opens
+ * (the refund procedure's "contact the customer within 2 hours"). */
+struct cat_task {
+    char *id;                  /* "contact", unique within the milestone */
+    char *title;               /* what to do, for people (Simplified Chinese) */
+    enum recipient_role to;    /* whose task: pm, designer, foreman, supervisor, cs_manager */
+    int64_t due_ms;            /* from the task's start */
+    int64_t remind_ms;         /* the reminder goes this long before the due time */
+    int after;                 /* index of an earlier task whose completion starts this
+                                  one's clock, or -1: it starts with the trigger */
+    int note_required;         /* marking it done needs a note (e.g. the check's finding) */
 };
 
 struct milestone {
@@ -62,6 +79,8 @@ struct milestone {
     struct cat_message *msgs;
     size_t nmsgs;
     int opens_ticket;          /* a trigger of this milestone opens a complaint ticket */
+    struct cat_task *tasks;    /* staff tasks a trigger opens (key "tasks"), or NULL */
+    size_t ntasks;
 };
 
 struct catalogue {
@@ -78,6 +97,8 @@ void catalogue_free(struct catalogue *c);
 /* Borrowed pointer or NULL. */
 const struct milestone *catalogue_find(const struct catalogue *c, const char *id);
 const struct cat_message *milestone_find_message(const struct milestone *m, const char *id);
+/* The milestone's message planned on @on ("task_due", ...), or NULL. Borrowed. */
+const struct cat_message *milestone_message_on(const struct milestone *m, const char *on);
 
 /* 1 if @name is a variable templates of this milestone and message kind
  * may use (see the README's template section for the list). */
