@@ -11,6 +11,7 @@
  *   GET  /v1/tickets[/<id>], POST /v1/tickets/<id>/report|resolve (cs/admin)
  *   GET/POST /wechat/callback   WeChat server callback (api_wechat.c)
  *   GET  /v1/tasks[/<id>], POST /v1/tasks/<id>/done (cs/admin, api_tasks.c)
+ *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
  */
 #ifndef HF_API_H
 #define HF_API_H
@@ -67,6 +68,9 @@ enum http_result api_get_task(struct gateway *gw, struct http_request *req,
                               struct http_response *resp);
 enum http_result api_post_task(struct gateway *gw, struct http_request *req,
                                struct http_response *resp);
+/* POST /v1/customers/<id>/preferences (api_customers.c). */
+enum http_result api_post_customer(struct gateway *gw, struct http_request *req,
+                                   struct http_response *resp);
 /* Number of triggers waiting for the group commit. */
 size_t api_triggers_pending(const struct gateway *gw);
 void api_triggers_free(struct gateway *gw);

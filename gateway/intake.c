@@ -8,12 +8,15 @@
  *                "staff"?: {"pm"|"designer"|"foreman"|"supervisor":
  *                           {"name", "phone"?, "wecom_id"?}}},
  *    "customer": {"id", "name", "title"?, "mobile", "wechat_openid"?,
- *                 "preferred_channel"?},
+ *                 "preferred_channel"?, "preferred_time"?: "19:00-20:30"},
  *    "variables"?: {"name": "value"}}
+ * or, for a campaign milestone, "customers": ["id", ...] instead of
+ * project and customer (campaign.c).
  * Unknown keys are rejected so that a typo in an ERP integration shows at
  * once instead of silently dropping data.
  */
 #include "intake.h"
+#include "campaign.h"
 #include "log.h"
 #include "tasks.h"
 #include "util.h"
@@ -125,10 +128,11 @@ static int normalize_mobile(cJSON *o, const char *key, const char *field, int re
     return 0;
 }
 
-static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e)
+static int validate_customer(const struct config *cfg, cJSON *c, int *title_defaulted,
+                             struct api_error *e)
 {
     static const char *const keys[] = {"id", "name", "title", "mobile", "wechat_openid",
-                                       "preferred_channel"};
+                                       "preferred_channel", "preferred_time"};
     if (check_keys(c, "customer", keys, HF_ARRAY_LEN(keys), e))
         return -1;
     const char *id = get_string(c, "id", "customer.id", 1, 64, e);
@@ -166,6 +170,16 @@ static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e
     if (pref && strcmp(pref, "wechat") && strcmp(pref, "sms")) {
         api_error_set(e, 400, "invalid_field", "customer.preferred_channel",
                       "customer.preferred_channel must be wechat or sms");
+        return -1;
+    }
+    const char *ptime = get_string(c, "preferred_time", "customer.preferred_time", 0, 95, e);
+    if (e->status)
+        return -1;
+    struct window_def w;
+    if (ptime && plan_preferred_window(cfg, ptime, &w)) {
+        api_error_set(e, 400, "invalid_field", "customer.preferred_time",
+                      "customer.preferred_time must be times HH:MM-HH:MM (comma-separated) "
+                      "inside the notice hours, never at night, e.g. 19:00-20:30");
         return -1;
     }
     return 0;
@@ -368,7 +382,7 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         goto fail;
     }
     static const char *const keys[] = {"idempotency_key", "milestone", "occurred_at", "project",
-                                       "customer", "variables"};
+                                       "customer", "customers", "variables"};
     if (check_keys(doc, "", keys, HF_ARRAY_LEN(keys), e))
         goto fail;
     const char *key = get_string(doc, "idempotency_key", "idempotency_key", 1, 128, e);
@@ -407,11 +421,26 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
                       "occurred_at is more than 30 days in the past");
         goto fail;
     }
+    t->cfg = cfg;
+    t->cal = cal;
+    t->survey_id = -1;
+    if (t->m->campaign) {
+        /* Customers are looked up and planned one by one when stored. */
+        const cJSON *cvars = get_object(doc, "variables", "variables", 0, e);
+        if (e->status || campaign_validate(doc, e) || validate_variables(cvars, t->m, e))
+            goto fail;
+        goto canonical;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(doc, "customers")) {
+        api_error_set(e, 400, "unknown_field", "customers",
+                      "only campaign milestones take a list of customers");
+        goto fail;
+    }
     cJSON *project = (cJSON *)get_object(doc, "project", "project", 1, e);
     if (!project || validate_project(project, e))
         goto fail;
     cJSON *customer = (cJSON *)get_object(doc, "customer", "customer", 1, e);
-    if (!customer || validate_customer(customer, &t->title_defaulted, e))
+    if (!customer || validate_customer(cfg, customer, &t->title_defaulted, e))
         goto fail;
     const cJSON *vars = get_object(doc, "variables", "variables", 0, e);
     if (e->status || validate_variables(vars, t->m, e))
@@ -425,10 +454,19 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         api_error_set(e, 422, "cannot_plan", "customer", "%s", why);
         goto fail;
     }
-    t->nplans = n;
-    t->survey_id = -1;
+    int ns = plan_schedules(cfg, cal, t->m, t->occurred_at,
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(project,
+                                                                                  "kickoff_date")),
+                            now, customer, cJSON_GetObjectItemCaseSensitive(project, "staff"),
+                            t->plans + n, PLAN_MAX_MESSAGES - (size_t)n, why, sizeof why);
+    if (ns < 0) {
+        api_error_set(e, 422, "cannot_plan", "customer", "%s", why);
+        goto fail;
+    }
+    t->nplans = n + ns;
     t->ticket_report_s = cfg->ticket_report_ms / 1000;
     t->ticket_answer_s = cfg->ticket_answer_ms / 1000;
+canonical:
     /* Member order carries no meaning in JSON: an ERP that re-serializes
      * its retry must get the first answer, not a conflict. */
     sort_members(doc);
@@ -463,12 +501,20 @@ static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
     cJSON_AddStringToObject(r, "milestone", t->m->id);
     if (t->ticket_id > 0)
         cJSON_AddNumberToObject(r, "ticket_id", (double)t->ticket_id);
-    cJSON *arr = cJSON_AddArrayToObject(r, "messages");
+    /* The trigger's own messages, then those its schedules planned
+     * (day 7 and 15, weekly check-ins, warranty follow-ups). */
+    cJSON *own = cJSON_AddArrayToObject(r, "messages");
+    cJSON *scheduled = t->m->nschedules ? cJSON_AddArrayToObject(r, "scheduled") : NULL;
     for (int i = 0; i < t->nplans; i++) {
         const struct planned *p = &t->plans[i];
+        cJSON *arr = p->ms ? scheduled : own;
         cJSON *m = cJSON_CreateObject();
         char iso[32];
         cJSON_AddNumberToObject(m, "id", (double)ids[i]);
+        if (p->ms) {
+            cJSON_AddStringToObject(m, "milestone", p->ms->id);
+            cJSON_AddNumberToObject(m, "occurrence", p->occurrence);
+        }
         cJSON_AddStringToObject(m, "message", p->cm->id);
         cJSON_AddStringToObject(m, "kind", msg_kind_name(p->cm->kind));
         cJSON_AddStringToObject(m, "to", recipient_role_name(p->cm->to));
@@ -491,11 +537,13 @@ int intake_insert_messages(struct store *s, const struct message_owner *o,
 {
     for (int i = 0; i < n; i++) {
         const struct planned *p = &plans[i];
+        const char *milestone = p->ms ? p->ms->id : o->milestone;
         struct message_new mn = {
-            .trigger_id = o->trigger_id, .milestone = o->milestone, .message = p->cm->id,
+            .trigger_id = o->trigger_id, .milestone = milestone, .message = p->cm->id,
             .kind = msg_kind_name(p->cm->kind), .recipient = recipient_role_name(p->cm->to),
             .channel = p->channel, .window = window_class_name(p->cm->window),
-            .due_at = p->due_at, .expires_at = p->expires_at,
+            .due_at = p->due_at, .expires_at = p->expires_at, .occurrence = p->occurrence,
+            .vars = p->vars,
         };
         if (store_message_insert(s, &mn, &ids[i]))
             return HF_ERR_DB;
@@ -504,7 +552,7 @@ int intake_insert_messages(struct store *s, const struct message_owner *o,
             struct survey_new sn = {
                 .message_id = ids[i], .trigger_id = o->trigger_id, .survey = p->cm->survey,
                 .customer_id = o->customer_id, .project_id = o->project_id,
-                .milestone = o->milestone, .mobile = o->mobile, .openid = o->openid,
+                .milestone = milestone, .mobile = o->mobile, .openid = o->openid,
                 .created_at = now, .expires_at = p->expires_at,
             };
             if (store_survey_create(s, &sn))
@@ -514,9 +562,51 @@ int intake_insert_messages(struct store *s, const struct message_owner *o,
     return HF_OK;
 }
 
+/* What this trigger ends ("ends": the project's pending check-ins, or
+ * everything of a cancelled project), and, for a milestone with schedules
+ * (once per project: kickoff, completion), what an earlier trigger of it
+ * planned: pending messages are cancelled and planned again from this
+ * trigger's dates, except those already sent, which are dropped from the
+ * new plan. HF_OK or HF_ERR_DB. */
+static int end_and_replan(struct store *s, struct intake_trigger *t, const char *project_id,
+                          int64_t now)
+{
+    const struct milestone *m = t->m;
+    char why[160];
+    snprintf(why, sizeof why, "ended by the %s trigger", m->id);
+    if (m->ends_all && store_messages_cancel(s, project_id, NULL, NULL, "ended", why, now) < 0)
+        return HF_ERR_DB;
+    for (size_t i = 0; i < m->nends; i++)
+        if (store_messages_cancel(s, project_id, m->ends[i], NULL, "ended", why, now) < 0)
+            return HF_ERR_DB;
+    if (!m->nschedules)
+        return HF_OK;
+    snprintf(why, sizeof why, "planned again by a later %s trigger", m->id);
+    int n = store_messages_cancel(s, project_id, NULL, m->id, "replanned", why, now);
+    if (n < 0)
+        return HF_ERR_DB;
+    if (n > 0)
+        LOG_INFO("intake", "project=%s %s again: %d pending messages re-planned", project_id,
+                 m->id, n);
+    int kept = 0;
+    for (int i = 0; i < t->nplans; i++) {
+        const struct planned *p = &t->plans[i];
+        int sent = store_message_already_sent(s, project_id, m->id, p->ms ? p->ms->id : m->id,
+                                              p->cm->id, p->occurrence);
+        if (sent < 0)
+            return HF_ERR_DB;
+        if (!sent)
+            t->plans[kept++] = *p;
+    }
+    t->nplans = kept;
+    return HF_OK;
+}
+
 int intake_store(struct store *s, struct intake_trigger *t, const char *token_name, int64_t now,
                  int *status, char **response)
 {
+    if (t->m->campaign)
+        return campaign_store(s, t, token_name, now, status, response);
     char hash[65];
     char *prev = NULL;
     int rc = store_trigger_find(s, t->idem_key, hash, &prev);
@@ -542,6 +632,7 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
         .id = str_of(cust, "id"), .name = str_of(cust, "name"), .title = t->title_defaulted ? NULL : str_of(cust, "title"),
         .mobile = str_of(cust, "mobile"), .openid = str_of(cust, "wechat_openid"),
         .preferred_channel = str_of(cust, "preferred_channel"),
+        .preferred_time = str_of(cust, "preferred_time"),
     };
     struct staff_rec staff[4];
     size_t nstaff = 0;
@@ -565,7 +656,7 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
     };
     int64_t trigger_id, ids[PLAN_MAX_MESSAGES];
     if (store_customer_upsert(s, &cr, now) || store_project_upsert(s, &pr, now) ||
-        store_trigger_insert(s, &tr, &trigger_id))
+        store_trigger_insert(s, &tr, &trigger_id) || end_and_replan(s, t, pr.id, now))
         goto rollback;
     struct message_owner own = {
         .trigger_id = trigger_id, .milestone = t->m->id, .customer_id = cr.id,

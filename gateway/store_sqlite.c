@@ -189,7 +189,26 @@ static const char *const migrations[] = {
     "ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
     "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;",
 
-    /* 6: staff tasks with deadlines (the refund procedure's steps, tasks.c).
+    /* 6: the whole catalogue: messages planned by another milestone's
+     * schedule carry their occurrence (the 3rd weekly check-in) and the
+     * schedule's variables; a customer's own preferred contact window. */
+    "ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
+    "ALTER TABLE messages ADD COLUMN vars TEXT;"
+    "ALTER TABLE customers ADD COLUMN preferred_time TEXT;"
+    "CREATE INDEX triggers_project_milestone ON triggers(project_id, milestone);"
+    /* A campaign trigger (a list of customers) is one row here, for its
+     * idempotency, and one trigger per customer it reached. */
+    "CREATE TABLE campaigns ("
+    "  idem_key TEXT PRIMARY KEY,"
+    "  body_hash TEXT NOT NULL,"
+    "  milestone TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  token_name TEXT,"
+    "  accepted INTEGER NOT NULL,"
+    "  skipped INTEGER NOT NULL,"
+    "  response TEXT NOT NULL);",
+
+    /* 7: staff tasks with deadlines (the refund procedure's steps, tasks.c).
      * A task waiting for another ("after") has no clock (started_at,
      * due_at, remind_at NULL) until that one is marked done. */
     "CREATE TABLE tasks ("
@@ -217,7 +236,7 @@ static const char *const migrations[] = {
     "  escalation_message_id INTEGER REFERENCES messages(id),"
     "  created_at INTEGER NOT NULL,"
     "  UNIQUE (trigger_id, task));"
-    "CREATE INDEX tasks_due ON tasks(due_at) WHERE done_at IS NULL;"
+    "CREATE INDEX tasks_overdue ON tasks(due_at) WHERE done_at IS NULL AND escalated = 0;"
     "CREATE INDEX tasks_remind ON tasks(remind_at) WHERE done_at IS NULL AND reminded = 0;"
     "CREATE INDEX tasks_project ON tasks(project_id);"
     "CREATE INDEX tasks_reminder_msg ON tasks(reminder_message_id)"
@@ -291,6 +310,13 @@ enum stmt_id {
     ST_SURVEY_MERGE,
     ST_SURVEYS_MERGED_INTO,
     ST_SURVEY_BY_EXTEND,
+    ST_CANCEL_SURVEYS,
+    ST_CANCEL_MESSAGES,
+    ST_ALREADY_SENT,
+    ST_CUSTOMER_PREFERRED,
+    ST_CAMPAIGN_FIND,
+    ST_CAMPAIGN_INSERT,
+    ST_CAMPAIGN_CUSTOMER,
     ST__COUNT
 };
 
@@ -309,11 +335,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TRIGGER_BODY] = "SELECT body FROM triggers WHERE id = ?1",
     [ST_CUSTOMER_UPSERT] =
         "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
-        " created_at, updated_at) VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7)"
+        " created_at, updated_at, preferred_time)"
+        " VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7,?8)"
         " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = COALESCE(?3, title),"
         " mobile = excluded.mobile,"
         " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
         " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"
+        " preferred_time = COALESCE(excluded.preferred_time, preferred_time),"
         " updated_at = excluded.updated_at",
     [ST_PROJECT_UPSERT] =
         "INSERT INTO projects (id, customer_id, address, kickoff_date, created_at, updated_at)"
@@ -327,11 +355,14 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " VALUES (?1,?2,?3,?4,?5)",
     [ST_MESSAGE_INSERT] =
         "INSERT INTO messages (trigger_id, milestone, message, kind, recipient, channel, window,"
-        " state, due_at, expires_at, next_attempt_at, created_at, updated_at)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10)",
+        " state, due_at, expires_at, next_attempt_at, created_at, updated_at, occurrence, vars)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10,?11,?12)",
     [ST_CLAIM_SELECT] =
         "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
-        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0) FROM messages"
+        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"
+        " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"
+        "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"
+        " END FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
                         " updated_at = ?2 WHERE id = ?1",
@@ -479,6 +510,34 @@ static const char *const stmt_sql[ST__COUNT] = {
         "SELECT id, trigger_id, milestone, message, kind, recipient, channel, fallback_from,"
         " state, due_at, expires_at, next_attempt_at, attempts, provider_id, last_code,"
         " last_error, sent_at FROM messages WHERE id = ?1",
+    /* Cancelling a project's pending messages: those of the milestone ?2
+     * (or, ?2 NULL, every customer notice and survey), or with ?3 those of
+     * earlier triggers of the milestone ?3 (a repeated trigger re-plans). */
+#define CANCEL_WHERE                                                                           \
+    " m.state = 'pending' AND m.trigger_id IN (SELECT id FROM triggers WHERE project_id = ?1"  \
+    "   AND (?3 IS NULL OR milestone = ?3))"                                                   \
+    " AND (?3 IS NOT NULL OR (?2 IS NULL AND m.recipient = 'customer' AND m.kind <> 'alert')"   \
+    "      OR m.milestone = ?2)"
+    [ST_CANCEL_SURVEYS] = "UPDATE surveys SET state = 'expired' WHERE state = 'open' AND"
+                          " message_id IN (SELECT m.id FROM messages m WHERE" CANCEL_WHERE ")",
+    [ST_CANCEL_MESSAGES] = "UPDATE messages AS m SET state = 'cancelled', last_code = ?4,"
+                           " last_error = ?5, updated_at = ?6 WHERE" CANCEL_WHERE,
+#undef CANCEL_WHERE
+    [ST_ALREADY_SENT] =
+        "SELECT 1 FROM messages m JOIN triggers t ON t.id = m.trigger_id"
+        " WHERE t.project_id = ?1 AND t.milestone = ?2 AND m.milestone = ?3 AND m.message = ?4"
+        " AND COALESCE(m.occurrence, 0) = ?5 AND m.state IN ('sending','sent','delivered') LIMIT 1",
+    [ST_CUSTOMER_PREFERRED] =
+        "UPDATE customers SET preferred_time = ?2, updated_at = ?3 WHERE id = ?1",
+    [ST_CAMPAIGN_FIND] = "SELECT body_hash, response FROM campaigns WHERE idem_key = ?1",
+    [ST_CAMPAIGN_INSERT] =
+        "INSERT INTO campaigns (idem_key, body_hash, milestone, received_at, token_name, accepted,"
+        " skipped, response) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    /* The customer and their newest project. */
+    [ST_CAMPAIGN_CUSTOMER] =
+        "SELECT c.name, c.title, c.mobile, c.wechat_openid, c.preferred_channel, c.opted_out,"
+        " p.id, p.address FROM customers c LEFT JOIN projects p ON p.customer_id = c.id"
+        " WHERE c.id = ?1 ORDER BY p.updated_at DESC, p.id LIMIT 1",
 };
 
 /* Room for the staff-task statements (their own block at the end). */
@@ -532,6 +591,12 @@ static int exec_stmt(struct store *s, sqlite3_stmt *q)
         return HF_ERR_DB;
     }
     return HF_OK;
+}
+
+static void col_copy(sqlite3_stmt *q, int col, char *dst, size_t n)
+{
+    const char *v = (const char *)sqlite3_column_text(q, col);
+    snprintf(dst, n, "%s", v ? v : "");
 }
 
 static int exec_id(struct store *s, enum stmt_id id)
@@ -700,6 +765,7 @@ int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t
     bind_text(q, 5, c->openid);
     bind_text(q, 6, c->preferred_channel);
     sqlite3_bind_int64(q, 7, now);
+    bind_text(q, 8, c->preferred_time);
     return exec_stmt(s, q);
 }
 
@@ -744,19 +810,132 @@ int store_message_insert(struct store *s, const struct message_new *m, int64_t *
     sqlite3_bind_int64(q, 8, m->due_at);
     sqlite3_bind_int64(q, 9, m->expires_at);
     sqlite3_bind_int64(q, 10, clock_now());
+    bind_opt_int64(q, 11, m->occurrence, m->occurrence > 0);
+    bind_text(q, 12, m->vars);
     int rc = exec_stmt(s, q);
     if (rc == HF_OK)
         *id = sqlite3_last_insert_rowid(s->db);
     return rc;
 }
 
-/* ---- outbox ----------------------------------------------------------- */
+int store_messages_cancel(struct store *s, const char *project_id, const char *milestone,
+                          const char *replanned_by, const char *code, const char *why, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CANCEL_SURVEYS);
+    bind_text(q, 1, project_id);
+    bind_text(q, 2, milestone);
+    bind_text(q, 3, replanned_by);
+    if (exec_stmt(s, q) != HF_OK)
+        return -1;
+    q = stmt(s, ST_CANCEL_MESSAGES);
+    bind_text(q, 1, project_id);
+    bind_text(q, 2, milestone);
+    bind_text(q, 3, replanned_by);
+    bind_text(q, 4, code);
+    bind_text(q, 5, why);
+    sqlite3_bind_int64(q, 6, now);
+    if (exec_stmt(s, q) != HF_OK)
+        return -1;
+    return sqlite3_changes(s->db);
+}
 
-static void col_copy(sqlite3_stmt *q, int col, char *dst, size_t n)
+int store_campaign_find(struct store *s, const char *idem_key, char body_hash[65], char **response)
+{
+    sqlite3_stmt *q = stmt(s, ST_CAMPAIGN_FIND);
+    bind_text(q, 1, idem_key);
+    int rc = sqlite3_step(q), out = HF_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        col_copy(q, 0, body_hash, 65);
+        *response = xstrdup((const char *)sqlite3_column_text(q, 1));
+        out = HF_OK;
+    } else if (rc == SQLITE_DONE) {
+        out = HF_ERR_NOTFOUND;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return out;
+}
+
+int store_campaign_insert(struct store *s, const struct campaign_rec *c)
+{
+    sqlite3_stmt *q = stmt(s, ST_CAMPAIGN_INSERT);
+    bind_text(q, 1, c->idem_key);
+    bind_text(q, 2, c->body_hash);
+    bind_text(q, 3, c->milestone);
+    sqlite3_bind_int64(q, 4, c->received_at);
+    bind_text(q, 5, c->token_name);
+    sqlite3_bind_int(q, 6, c->accepted);
+    sqlite3_bind_int(q, 7, c->skipped);
+    bind_text(q, 8, c->response);
+    return exec_stmt(s, q);
+}
+
+static void add_col_str(cJSON *o, const char *key, sqlite3_stmt *q, int col)
 {
     const char *v = (const char *)sqlite3_column_text(q, col);
-    snprintf(dst, n, "%s", v ? v : "");
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
 }
+
+int store_campaign_customer(struct store *s, const char *customer_id, cJSON **out)
+{
+    sqlite3_stmt *q = stmt(s, ST_CAMPAIGN_CUSTOMER);
+    bind_text(q, 1, customer_id);
+    int rc = sqlite3_step(q), ret = HF_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *c = cJSON_AddObjectToObject(o, "customer");
+        cJSON_AddStringToObject(c, "id", customer_id);
+        add_col_str(c, "name", q, 0);
+        add_col_str(c, "title", q, 1);
+        add_col_str(c, "mobile", q, 2);
+        add_col_str(c, "wechat_openid", q, 3);
+        add_col_str(c, "preferred_channel", q, 4);
+        cJSON_AddBoolToObject(o, "opted_out", sqlite3_column_int(q, 5) != 0);
+        if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+            cJSON *p = cJSON_AddObjectToObject(o, "project");
+            add_col_str(p, "id", q, 6);
+            add_col_str(p, "address", q, 7);
+        }
+        *out = o;
+        ret = HF_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = HF_ERR_NOTFOUND;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,
+                                      int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_PREFERRED);
+    bind_text(q, 1, customer_id);
+    bind_text(q, 2, pref);
+    sqlite3_bind_int64(q, 3, now);
+    if (exec_stmt(s, q) != HF_OK)
+        return HF_ERR_DB;
+    return sqlite3_changes(s->db) ? HF_OK : HF_ERR_NOTFOUND;
+}
+
+int store_message_already_sent(struct store *s, const char *project_id,
+                               const char *trigger_milestone, const char *milestone,
+                               const char *message, int occurrence)
+{
+    sqlite3_stmt *q = stmt(s, ST_ALREADY_SENT);
+    bind_text(q, 1, project_id);
+    bind_text(q, 2, trigger_milestone);
+    bind_text(q, 3, milestone);
+    bind_text(q, 4, message);
+    sqlite3_bind_int(q, 5, occurrence);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- outbox ----------------------------------------------------------- */
 
 int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out)
 {
@@ -779,6 +958,8 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
         m->next_attempt_at = sqlite3_column_int64(q, 10);
         m->attempts = sqlite3_column_int(q, 11) + 1; /* the one being claimed */
         m->survey_id = sqlite3_column_int64(q, 12);
+        col_copy(q, 13, m->vars, sizeof m->vars);
+        col_copy(q, 14, m->preferred, sizeof m->preferred);
         snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
     }
     if (n < limit && rc != SQLITE_DONE) {
@@ -1327,7 +1508,10 @@ char *store_results_json(struct store *s, const struct result_filter *f, int64_t
              "   'supervisor', (SELECT name FROM project_staff WHERE project_id = s.project_id"
              "   AND role = 'supervisor'))) AS staff"
              " FROM surveys s JOIN messages m ON m.id = s.message_id"
-             " LEFT JOIN customers c ON c.id = s.customer_id WHERE 1");
+             " LEFT JOIN customers c ON c.id = s.customer_id"
+             /* a result once asked: not the surveys still waiting for their
+              * day (tomorrow's confirmation, next year's warranty visit) */
+             " WHERE (m.state NOT IN ('pending','sending') OR s.answered_at IS NOT NULL)");
     snprintf(cursor, sizeof cursor, "%lld", (long long)f->cursor);
     buf_puts(&sql, " AND s.message_id > CAST(?1 AS INTEGER)");
     binds[nb++] = cursor;

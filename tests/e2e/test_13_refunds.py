@@ -162,6 +162,20 @@ class RefundTasksTest(RefundCase):
         status, lst = self.cs_get(d, "/v1/tasks?state=done")
         self.assertEqual(sorted(x["task"] for x in lst["tasks"]), ["paperwork", "private_check_1"])
 
+    def test_refund_ends_the_projects_pending_customer_messages(self):
+        """A refunded project ends everything ("ends": ["*"]): the pending
+        customer messages of the project are cancelled, the refund's own
+        acknowledgement and alert are not."""
+        m, d = self.start_webhook()
+        ids = self.post(d, trigger_body("completion"))
+        self.assertEqual(d.message(ids["rating_confirm"])["state"], "pending")  # tomorrow
+        resp = self.refund(d)
+        row = d.message(ids["rating_confirm"])
+        self.assertEqual((row["state"], row["last_code"]), ("cancelled", "ended"))
+        for x in resp["messages"]:
+            self.assertIn(d.wait_state(x["id"], ("sent", "delivered"))["state"],
+                          ("sent", "delivered"))
+
     def test_bad_requests(self):
         m, d = self.start_webhook()
         resp = self.refund(d)

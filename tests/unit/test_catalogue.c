@@ -123,15 +123,20 @@ static void expect_template_error(const char *file, const char *tmpl_rest, const
 
 /* ---- the real catalogue -------------------------------------------------- */
 
+/* Every milestone of SPEC section 3 is in the shipped catalogue. */
 static void test_real_loads_three_milestones(void **state)
 {
     (void)state;
-    assert_int_equal(real->n, 6); /* the design-card three, complaint, repair_request,
-                                     refund_request */
-    assert_non_null(catalogue_find(real, "material_inspection"));
-    assert_non_null(catalogue_find(real, "hidden_works_acceptance"));
-    assert_non_null(catalogue_find(real, "completion"));
-    assert_null(catalogue_find(real, "kickoff"));
+    static const char *const spec[] = {
+        "material_inspection", "hidden_works_acceptance", "completion", "kickoff",
+        "construction_day7", "construction_day15", "weekly_checkin", "complaint",
+        "repair_request", "warranty_followup",
+    };
+    for (size_t i = 0; i < sizeof spec / sizeof *spec; i++)
+        if (!catalogue_find(real, spec[i]))
+            fail_msg("milestone %s of SPEC section 3 is missing", spec[i]);
+    /* Issue 5 item 4: refunds (seed 002 退单、退定金流程). */
+    assert_non_null(catalogue_find(real, "refund_request"));
     assert_null(catalogue_find(real, ""));
     assert_null(catalogue_find(real, "Completion"));
 }
@@ -615,12 +620,43 @@ static void test_error_tasks(void **state)
         expect_load_error(cases[i].file, cases[i].rest);
 }
 
+/* Schedules and "ends" name milestones of the catalogue; a scheduled
+ * milestone schedules nothing itself and gets every variable it needs. */
+static void test_schedule_errors(void **state)
+{
+    (void)state;
+    expect_load_error("schedule_unknown_milestone.json",
+                      "milestones.fx.schedules[0].milestone: 'nope' is not in the catalogue");
+    expect_load_error("schedule_itself.json",
+                      "milestones.fx.schedules[0].milestone: 'fx' cannot schedule itself");
+    expect_load_error("schedule_chain.json",
+                      "milestones.fx.schedules[0].milestone: 'a' has schedules or opens tickets: "
+                      "it cannot be scheduled");
+    expect_load_error("schedule_both.json",
+                      "milestones.fx.schedules[0]: give either at_days or every_days with count");
+    expect_load_error("schedule_days_order.json",
+                      "milestones.fx.schedules[0].at_days: whole days 0..3650 in ascending "
+                      "order, each once");
+    expect_load_error("schedule_bad_from.json",
+                      "milestones.fx.schedules[0].from: must be \"kickoff_date\" or \"occurred\"");
+    expect_load_error("schedule_missing_variable.json",
+                      "milestones.fx.schedules[0].variables: 'a' needs 'stage'");
+    expect_load_error("campaign_survey.json",
+                      "milestones.fx.messages[0].kind: a campaign sends notices to its customers only");
+    expect_load_error("campaign_ends.json",
+                      "milestones.fx.campaign: a campaign has no schedules, ends or tickets");
+    expect_load_error("ends_unknown.json", "milestones.fx.ends: 'nope' is not in the catalogue");
+    expect_load_error("ends_star_mixed.json",
+                      "milestones.fx.ends: must be an array of milestone ids, or [\"*\"] alone");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, reset_tz, reset_tz)
     const struct CMUnitTest tests[] = {
         T(test_real_loads_three_milestones),
         T(test_real_complaint),
+        T(test_schedule_errors),
         T(test_real_material_inspection),
         T(test_real_hidden_works_acceptance),
         T(test_real_completion),

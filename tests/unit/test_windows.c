@@ -372,6 +372,44 @@ static void test_local_day_start(void **state)
     assert_string_equal(got, "2027-01-01T00:00:00+08:00");
 }
 
+static void test_parse_list(void **state)
+{
+    (void)state;
+    struct window_def w = {0};
+    assert_int_equal(window_parse_list("19:00-20:30", &w), 0);
+    assert_int_equal(w.nspans, 1);
+    assert_int_equal(w.spans[0].start_min, 19 * 60);
+    assert_int_equal(w.spans[0].end_min, 20 * 60 + 30);
+    assert_int_equal(window_parse_list("15:00-17:00,09:00-10:00", &w), 0);
+    assert_int_equal(w.nspans, 2);
+    assert_int_equal(w.spans[0].start_min, 9 * 60); /* sorted */
+    static const char *const bad[] = {"", "19:00", "19:00-20:00,", ",19:00-20:00",
+                                      "19:00-20:00,19:30-21:00", "20:00-19:00",
+                                      "19:00-20:00 ", "9:00-10:00", "19:00-20:00;21:00-22:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct window_def keep = w;
+        if (window_parse_list(bad[i], &w) == 0)
+            fail_msg("'%s' parsed", bad[i]);
+        assert_memory_equal(&keep, &w, sizeof w); /* untouched */
+    }
+}
+
+static void test_local_date_start(void **state)
+{
+    (void)state;
+    assert_int_equal(local_date_start(2026, 11, 24), ts("2026-11-24T00:00:00+08:00"));
+    assert_int_equal(local_date_start(2024, 2, 29), ts("2024-02-29T00:00:00+08:00"));
+    assert_int_equal(local_date_start(2027, 1, 1), ts("2027-01-01T00:00:00+08:00"));
+    assert_int_equal(local_date_start(2000, 3, 1), ts("2000-03-01T00:00:00+08:00"));
+    /* the round trip with local_date over five years of days */
+    for (int64_t t = ts("2026-01-01T12:00:00+08:00"); t < ts("2031-01-01T00:00:00+08:00");
+         t += 86400) {
+        int y, m, d;
+        local_date(t, &y, &m, &d);
+        assert_int_equal(local_date_start(y, m, d), local_day_start(t, 0));
+    }
+}
+
 static void test_local_date(void **state)
 {
     (void)state;
@@ -573,6 +611,8 @@ int main(void)
         T(test_parse_span),
         T(test_add_span),
         T(test_local_day_start),
+        T(test_local_date_start),
+        T(test_parse_list),
         T(test_local_date),
         T(test_dst_new_york_notice_across_spring_forward),
         T(test_dst_opening_in_gap_moves_forward),
