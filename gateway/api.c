@@ -10,6 +10,7 @@
 #include "http_error.h"
 #include "log.h"
 #include "outbound.h"
+#include "tasks.h"
 #include "tokens.h"
 #include "windows.h"
 
@@ -160,6 +161,7 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
     buf_puts(&b, "# HELP huifang_holiday_calendar_days_ahead Days ahead the holiday file covers "
                  "(warns below 60).\n# TYPE huifang_holiday_calendar_days_ahead gauge\n");
     buf_printf(&b, "huifang_holiday_calendar_days_ahead %d\n", gw->calendar_days_ahead);
+    tasks_metrics(gw, &b);
     resp->status = 200;
     resp->body = buf_steal(&b);
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -233,6 +235,9 @@ const struct http_route api_routes[] = {
     {"GET", "/v1/projects/", 1, 0, api_get_project, NULL},
     {"GET", "/v1/reports/", 1, 0, api_get_report, NULL},
     {"POST", "/v1/admin/reload", 0, 0, post_admin_reload, NULL},
+    {"GET", "/v1/tasks", 0, 0, api_get_tasks, NULL},
+    {"GET", "/v1/tasks/", 1, 0, api_get_task, NULL},
+    {"POST", "/v1/tasks/", 1, 1, api_post_task, NULL},
     /* the web console, the PM page and the PM's endpoints (console.c) */
     {"GET", "/console", 0, 0, console_get, NULL},
     {"GET", "/console/", 1, 0, console_get, NULL},

@@ -14,6 +14,7 @@
  *   GET  /v1/projects/<id>      a project, its customer and timeline (api_messages.c)
  *   GET  /v1/reports/...        milestones, staff, complaints, tickets, trend (api_reports.c)
  *   POST /v1/admin/reload       reload the catalogue, templates, calendar (admin)
+ *   GET  /v1/tasks[/<id>], POST /v1/tasks/<id>/done (cs/admin, api_tasks.c)
  *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
  *   /console..., /pm..., /v1/pm/... the web console, the PM page and the PM's projects
  *                               (console.c; session cookies in console_session.c)
@@ -126,6 +127,13 @@ void api_zh_label(struct cJSON *items, const char *key, const struct api_zh *tab
  * object of @items, from its member @key. */
 void api_milestone_names(struct gateway *gw, struct cJSON *items, const char *key);
 
+/* Staff tasks (api_tasks.c). */
+enum http_result api_get_tasks(struct gateway *gw, struct http_request *req,
+                               struct http_response *resp);
+enum http_result api_get_task(struct gateway *gw, struct http_request *req,
+                              struct http_response *resp);
+enum http_result api_post_task(struct gateway *gw, struct http_request *req,
+                               struct http_response *resp);
 /* POST /v1/customers/<id>/preferences (api_customers.c). */
 enum http_result api_post_customer(struct gateway *gw, struct http_request *req,
                                    struct http_response *resp);

@@ -192,6 +192,31 @@ static cJSON *run_rows(struct store *s, struct qb *qb, int limit,
     return arr;
 }
 
+char *store__query_json(struct store *s, const char *sql, const char *const *binds, int nbinds,
+                        int64_t *last_id)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(store__db(s), sql, -1, &q, NULL) != SQLITE_OK) {
+        LOG_ERR("store", "query failed: %s", sqlite3_errmsg(store__db(s)));
+        return NULL;
+    }
+    for (int i = 0; i < nbinds; i++)
+        sqlite3_bind_text(q, i + 1, binds[i], -1, SQLITE_STATIC);
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON_AddItemToArray(arr, row_object(q));
+        if (last_id)
+            *last_id = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    char *out = rc == SQLITE_DONE ? cJSON_PrintUnformatted(arr) : NULL;
+    if (rc != SQLITE_DONE)
+        LOG_ERR("store", "query failed: %s", sqlite3_errmsg(store__db(s)));
+    cJSON_Delete(arr);
+    return out;
+}
+
 /* The first column is the row's id: the cursor. */
 static void id_cursor(sqlite3_stmt *q, char *cursor)
 {

@@ -336,6 +336,12 @@ class ImportTest(CliCase):
                                                token=None)
                 self.assertEqual(rc, 1, (out, err))
                 self.assertIn(want, err)
+        gbk = os.path.join(self.tempdir(), "gbk.csv")
+        with open(gbk, "wb") as f:
+            f.write((HEADER + "\r\n" + GOOD[0] + "\r\n").encode("gbk"))
+        rc, _, err, _ = self.huifang("import", gbk, "--dry-run", token=None)
+        self.assertEqual(rc, 1)
+        self.assertIn("is not UTF-8: save it as \"CSV UTF-8\"", err)
         rc, _, err, _ = self.huifang("import", "/nonexistent.csv", "--dry-run", token=None)
         self.assertEqual(rc, 1)
         self.assertIn("cannot open /nonexistent.csv", err)

@@ -370,6 +370,13 @@ int cmd_import(struct cli *c, int argc, char **argv)
     fclose(f);
     if (!data.data)
         buf_append(&data, "", 0);
+    if (!utf8_valid(data.data, data.len)) {
+        /* Excel's plain "CSV" is GBK on Chinese Windows. */
+        fprintf(stderr, "huifang import: %s is not UTF-8: save it as \"CSV UTF-8\" (Excel) or "
+                        "UTF-8 CSV (WPS)\n", file);
+        buf_cleanup(&data);
+        return CLI_USAGE;
+    }
     if (!dry && cli_setup(c) != 0) {
         buf_cleanup(&data);
         return CLI_USAGE;
