@@ -120,9 +120,10 @@
 
   // ---- views ------------------------------------------------------------
   async function worklist() {
-    const [tk, fl] = await Promise.all([
+    const [tk, fl, ts] = await Promise.all([
       api('GET', '/v1/tickets' + qs({ state: 'open', limit: 200 })).catch((e) => e),
       api('GET', '/v1/results' + qs({ state: 'flagged', limit: 50 })).catch((e) => e),
+      api('GET', '/v1/tasks' + qs({ state: 'open' })).catch((e) => e),
     ]);
     const out = [h('h2', {}, '今日待办')];
     if (tk instanceof Error) {
@@ -144,11 +145,46 @@
         h('h3', {}, '投诉工单（超时和即将到期的在前）'),
         ticketTable(open)));
     }
+    out.push(h('section', { class: 'card', id: 'worklist-tasks' },
+      h('h3', {}, '员工任务（退单等流程，超时的在前）'),
+      ts instanceof Error ? failure(ts) : taskTable(items(ts, 'tasks')
+        .sort((a, b) => b.overdue - a.overdue || String(a.due_at).localeCompare(String(b.due_at))))));
     out.push(h('section', { class: 'card', id: 'worklist-flagged' },
       h('h3', {}, '无法自动识别的回复（请人工阅读）'),
       fl instanceof Error ? failure(fl) :
         resultTable(items(fl, 'results').filter((r) => r.flagged))));
     show(out);
+  }
+
+  // Open staff tasks, each with its "done" action (a note; some tasks
+  // require one, and the API says so).
+  function taskTable(list) {
+    return table(['任务', '时限', '项目', '客户', '负责', '截止', '完成'], list.map((t) => {
+      const note = h('input', { name: 'note', placeholder: t.note_required ? '结果（必填）' : '备注',
+                                required: !!t.note_required, maxlength: 2000, size: 16 });
+      const msg = h('span', { class: 'muted' });
+      const form = h('form', { class: 'task-done', 'data-task': t.id }, note, ' ',
+        h('button', { type: 'submit' }, '完成'), ' ', msg);
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const b = form.querySelector('button');
+        b.disabled = true;
+        try {
+          await api('POST', `/v1/tasks/${t.id}/done`, note.value ? { note: note.value } : {});
+          await worklist();
+          document.body.setAttribute('data-view', 'worklist');
+        } catch (e) {
+          msg.className = 'error';
+          msg.textContent = e.message;
+          b.disabled = false;
+        }
+      });
+      const c = t.overdue ? 'overdue' : 'ok';
+      return [h('td', { class: 'wrap' }, t.title || t.task),
+        h('span', { class: 'badge ' + c }, label(CLOCK, c)),
+        h('a', { href: '#/project/' + encodeURIComponent(t.project_id) }, t.project_id),
+        t.customer_name || t.customer_id || '', label(ROLE, t.role), when(t.due_at), form];
+    }), (i) => (list[i].overdue ? 'overdue' : null));
   }
 
   function ticketTable(list) {

@@ -8,7 +8,8 @@
 // Console, laptop viewport (1280x800): /console redirects to the sign-in;
 // a wrong token is refused on the page; the cs token signs in (the cookie
 // is HttpOnly, SameSite=Strict, invisible to scripts); the worklist shows
-// the open ticket; results filtered by milestone (竣工验收) and by score
+// the open ticket and the open staff tasks (one is marked done with a
+// note); results filtered by milestone (竣工验收) and by score
 // (at most 6); the CSV download of the filtered results; the ticket's
 // report and resolve actions; the project's timeline; the reports page
 // with its SVG charts; sign-out, after which /console/ is the sign-in again.
@@ -50,11 +51,11 @@ function check(cond, msg) {
 function parseArgs(argv) {
   const o = { out: null };
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--(base|cs-token|pm-token|ticket|project|out)$/.exec(argv[i]);
+    const m = /^--(base|cs-token|pm-token|ticket|project|task|out)$/.exec(argv[i]);
     if (!m || i + 1 >= argv.length) throw new Fail(`bad argument ${JSON.stringify(argv[i])}`);
     o[m[1]] = argv[++i];
   }
-  for (const k of ['base', 'cs-token', 'pm-token', 'ticket', 'project'])
+  for (const k of ['base', 'cs-token', 'pm-token', 'ticket', 'project', 'task'])
     check(o[k], `--${k} is required`);
   o.out = path.resolve(o.out || path.join(REPO, 'build', 'test-artifacts', 'console'));
   return o;
@@ -136,7 +137,16 @@ async function consoleRun(opt, summary, blocked, errors) {
         rows.map((r) => r.querySelector('td a') && r.querySelector('td a').textContent)),
       open: Number(await page.textContent('#n-open')),
     };
+    summary.tasks = await page.locator('#worklist-tasks form.task-done').evaluateAll((f) =>
+      f.map((x) => x.dataset.task));
     await shot('worklist');
+    // A staff task done from the worklist, with its note.
+    const taskForm = page.locator(`#worklist-tasks form[data-task="${opt.task}"]`);
+    await taskForm.locator('input[name=note]').fill('已电话联系客户，原因已记录。');
+    await taskForm.locator('button').click();
+    await taskForm.waitFor({ state: 'detached' });
+    summary.tasks_after = await page.locator('#worklist-tasks form.task-done').evaluateAll((f) =>
+      f.map((x) => x.dataset.task));
 
     // ---- results, filtered ------------------------------------------------
     await page.click('#nav a[href="#/results"]');

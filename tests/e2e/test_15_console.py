@@ -394,10 +394,21 @@ class ConsoleBrowserTest(ConsoleCase):
         self.answered_completion(9, project="P-2026-0043", customer="C-0043")
         status, resp, _ = self.d.post_trigger(trigger_body("material_inspection"))
         self.assertEqual(status, 202, resp)
+        # A refund on another PM's project: its staff tasks (seed 002).
+        refund = trigger_body("refund_request", project={
+            "id": "P-2026-0050", "staff": {"pm": {"name": "钱经理", "phone": "13900005555"}}},
+            customer={"id": "C-0050", "mobile": "13800005050"},
+            variables={"reason": "家中变故，无法继续装修", "kind": "退单"})
+        status, resp, _ = self.d.post_trigger(refund)
+        self.assertEqual(status, 202, resp)
+        tasks = {t["task"]: t["id"] for t in resp["tasks"]}
+        open_tasks = [r["id"] for r in self.d.rows(
+            "SELECT id FROM tasks WHERE started_at IS NOT NULL AND done_at IS NULL ORDER BY due_at, id")]
         ticket = self.d.rows("SELECT id FROM tickets WHERE survey_id = ?", low)[0]["id"]
         cmd = ["node", os.path.join(BROWSER_DIR, "console.mjs"),
                "--base", "http://127.0.0.1:%d" % self.d.port, "--cs-token", CS_TOKEN,
                "--pm-token", PM_TOKEN, "--ticket", str(ticket), "--project", "P-2026-0042",
+               "--task", str(tasks["contact"]),
                "--out", ARTIFACTS]
         try:
             p = subprocess.run(cmd, cwd=BROWSER_DIR, stdin=subprocess.DEVNULL,
@@ -431,6 +442,13 @@ class ConsoleBrowserTest(ConsoleCase):
         # The worklist leads with the open ticket.
         self.assertEqual(out["worklist"]["tickets"][0], "#%d" % ticket)
         self.assertEqual(out["worklist"]["open"], 1)
+        # The open staff tasks, soonest due first; the one marked done is
+        # gone from the list and done in the store, with its note and who.
+        self.assertEqual(out["tasks"], [str(i) for i in open_tasks])
+        self.assertEqual(out["tasks_after"], [str(i) for i in open_tasks if i != tasks["contact"]])
+        self.assertEqual(self.d.rows("SELECT done_by, note FROM tasks WHERE id = ?",
+                                     tasks["contact"]),
+                         [{"done_by": "cs", "note": "已电话联系客户，原因已记录。"}])
         # Filters: by milestone, then by score.
         self.assertGreater(out["results"]["all"], 2)
         # What the API lists for the milestone (surveys once asked), all of it.
