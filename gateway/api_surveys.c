@@ -11,6 +11,7 @@
 #include "answers.h"
 #include "api.h"
 #include "gateway.h"
+#include "http_error.h"
 #include "log.h"
 #include "survey_def.h"
 #include "survey_page.h"
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define HTML "text/html; charset=utf-8"
@@ -191,6 +193,17 @@ enum http_result api_get_survey(struct gateway *gw, struct http_request *req,
 enum http_result api_post_survey(struct gateway *gw, struct http_request *req,
                                  struct http_response *resp)
 {
+    /* The page's form posts application/x-www-form-urlencoded; anything
+     * else is not our form (415), whatever the link. */
+    const char *ct = req->content_type;
+    size_t fl = strlen("application/x-www-form-urlencoded");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", fl) != 0 ||
+        (ct[fl] != '\0' && ct[fl] != ';' && ct[fl] != ' ')) {
+        resp->status = 415;
+        resp->body = api_error_body("unsupported_media_type", NULL,
+                                    "the survey form is application/x-www-form-urlencoded");
+        return HTTP_DONE;
+    }
     int64_t sid = resolve_link(gw, req, resp);
     if (sid < 0)
         return HTTP_DONE;
