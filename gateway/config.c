@@ -86,7 +86,7 @@ static const struct cfg_opt opts[] = {
     {"dispatch.max_attempts", CFG_INT, 0, F(max_attempts), 1, 100, "8", NULL},
     {"dispatch.retry_base", CFG_DURATION, 0, F(retry_base_ms), 100, 3600000, "5s", NULL},
     {"dispatch.retry_max", CFG_DURATION, 0, F(retry_max_ms), 1000, DAY_MS, "1h", NULL},
-    {"dispatch.notice_ttl", CFG_DURATION, 0, F(notice_ttl_ms), 60000, 30 * DAY_MS, "2d", NULL},
+    {"dispatch.notice_ttl", CFG_DURATION, 0, F(notice_ttl_ms), 10000, 30 * DAY_MS, "2d", NULL},
     {"dispatch.batch_size", CFG_INT, 0, F(batch_size), 1, 100000, "256", NULL},
     {"outbound.connect_timeout", CFG_DURATION, 0, F(connect_timeout_ms), 100, 60000, "5s", NULL},
     {"outbound.request_timeout", CFG_DURATION, 0, F(request_timeout_ms), 100, 300000, "15s", NULL},

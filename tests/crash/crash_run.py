@@ -438,6 +438,17 @@ class Run:
         if sms_twice > self.recovered:
             p.append("%d SMS sent twice, more than the %d requests in flight at the kills"
                      % (sms_twice, self.recovered))
+        # Every message the provider got more than once must be one whose
+        # attempt a kill cut short: such an attempt is counted (messages.
+        # attempts) but has no row in attempts. A repeat of any other
+        # message would be a real bug (a resend of something committed).
+        repeated = [mid for mid, rs in by_key.items() if len(rs) > 1 and mid in msgs]
+        not_cut = [mid for mid in repeated
+                   if msgs[mid]["attempts"] <= d.scalar(
+                       "SELECT COUNT(*) FROM attempts WHERE message_id = ?", mid)]
+        if not_cut:
+            p.append("%d messages repeated at the provider without a cut attempt: %s"
+                     % (len(not_cut), not_cut[:5]))
         # Orphans and integrity.
         orphan_sql = {
             "messages without trigger":
@@ -512,6 +523,7 @@ class Run:
             "provider_requests": len(recs),
             "wechat_repeats_absorbed": absorbed,
             "sms_sent_twice": sms_twice, "sms_sent_twice_ids": twice_ids[:20],
+            "repeats_without_cut_attempt": len(not_cut),
             "recovered_in_flight": self.recovered,
             "sends_early": early, "sends_outside_window": outside,
             "orphans": orphans,
