@@ -86,6 +86,8 @@ struct config {
     int64_t retry_base_ms;           /* first backoff */
     int64_t retry_max_ms;            /* backoff cap */
     int64_t notice_ttl_ms;           /* a notice not sent by due+ttl expires */
+    int64_t receipt_grace_ms;        /* after a crash, an SMS that was in flight waits this
+                                        long for its receipt before it is sent again */
     int batch_size;                  /* messages claimed per scheduler pass */
 
     /* outbound.* */

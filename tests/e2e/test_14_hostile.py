@@ -459,14 +459,15 @@ class RateLimitTest(HostileCase):
 
     def test_limit_can_be_turned_off(self):
         m, d = self.start_webhook(daemon={"listen": {"public_rate": 0}})
-        for _ in range(150):
+        for _ in range(300):
             status, _, _ = d.raw("GET", "/s/1.2.abc")
             self.assertEqual(status, 404)
         self.assertEqual(d.metric("huifang_http_rate_limited_total"), 0)
 
     def test_default_limit_is_on(self):
         m, d = self.start_webhook()
-        statuses = [d.raw("GET", "/s/1.2.abc")[0] for _ in range(130)]
-        self.assertEqual(statuses[:100], [404] * 100)
-        self.assertIn(429, statuses[100:])
+        # 50/s with bursts of 200: a burst of 260 link guesses is cut off.
+        statuses = [d.raw("GET", "/s/1.2.abc")[0] for _ in range(260)]
+        self.assertEqual(statuses[:200], [404] * 200)
+        self.assertIn(429, statuses[200:])
         wait_until(lambda: d.metric("huifang_http_rate_limited_total") >= 1, 2)

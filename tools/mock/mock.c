@@ -895,27 +895,39 @@ static size_t push_discard(char *p, size_t size, size_t n, void *u)
     return size * n;
 }
 
+/* A push that gets no 2xx-4xx answer (the receiver is down, or answers
+ * 5xx or 429) is tried again, as the providers do: MOCK_PUSH_TRIES times in all,
+ * waiting 200 ms, 400 ms, ... up to 2 s in between (about 20 s overall),
+ * and never past shutdown. */
+#define MOCK_PUSH_TRIES 14
+
 static void *push_thread(void *arg)
 {
     struct push_job *j = arg;
-    if (mock_wait_ms(j->m, j->delay_ms, -1)) {
+    long wait = j->delay_ms;
+    for (int attempt = 1; attempt <= MOCK_PUSH_TRIES && mock_wait_ms(j->m, wait, -1);
+         attempt++) {
         CURL *e = curl_easy_init();
-        if (e) {
-            struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-            curl_easy_setopt(e, CURLOPT_URL, j->url);
-            curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-            curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-            curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, push_discard);
-            CURLcode rc = curl_easy_perform(e);
-            long status = 0;
-            curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-            /* Not the URL: it carries the daemon's callback secret. */
-            LOG_INFO(MOCK_TAG, "push status=%ld result=%s", status, curl_easy_strerror(rc));
-            curl_slist_free_all(h);
-            curl_easy_cleanup(e);
-        }
+        if (!e)
+            break;
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(e, CURLOPT_URL, j->url);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, push_discard);
+        CURLcode rc = curl_easy_perform(e);
+        long status = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        /* Not the URL: it carries the daemon's callback secret. */
+        LOG_INFO(MOCK_TAG, "push status=%ld result=%s attempt=%d", status,
+                 curl_easy_strerror(rc), attempt);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(e);
+        if (rc == CURLE_OK && status > 0 && status < 500 && status != 429)
+            break;
+        wait = attempt >= 4 ? 2000 : 100L << attempt;
     }
     atomic_fetch_sub(&j->m->pushes, 1);
     free(j->url);
