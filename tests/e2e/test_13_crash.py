@@ -21,6 +21,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import crash_run  # noqa: E402
 
 
+# Under valgrind (HUIFANG_VALGRIND=1, issue 7's always-on checks) every
+# start of huifangd costs seconds: the run keeps its kills, fewer triggers.
+UNDER_VALGRIND = os.environ.get("HUIFANG_VALGRIND", "") not in ("", "0")
+
+
 class CrashRunTest(E2ETestCase):
 
     def run_size(self, sms, triggers, kills):
@@ -55,10 +60,10 @@ class CrashRunTest(E2ETestCase):
         return s
 
     def test_crash_run_aliyun(self):
-        self.run_size("aliyun", 300, 5)
+        self.run_size("aliyun", 60 if UNDER_VALGRIND else 300, 5)
 
     def test_crash_run_tencent(self):
-        self.run_size("tencent", 200, 5)
+        self.run_size("tencent", 40 if UNDER_VALGRIND else 200, 5)
 
 
 class SubmissionIdTest(E2ETestCase):
