@@ -29,10 +29,14 @@ leave exactly one stored receipt / answer each.
 Provider-side duplicates: WeChat deduplicates client_msg_id, so a repeat
 there is absorbed (counted as "absorbed"). Aliyun and Tencent do not
 deduplicate: a repeated OutId / SessionContext is an SMS delivered twice.
-That can only happen to a message whose request was on the wire when the
-daemon died (nothing records the provider's answer then); the run counts
-these and checks them against the daemon's own count of messages it
-recovered from "sending" at each start ("recovered N messages").
+The mock pushes a delivery receipt for every accepted SMS (and pushes again
+while huifangd is down), and huifangd keeps an SMS that a kill cut short
+waiting dispatch.receipt_grace (5 s here) for it: with Aliyun, whose
+receipt names the OutId, no SMS may arrive twice. Tencent's receipt names
+only its SerialNo, so there a repeat is possible; the run counts them and
+checks each is a message a kill cut short (its attempt counted, no attempt
+row) and that there are no more than the sends the daemon recovered from
+"sending" at its starts ("recovered N messages").
 
 Usage (from the repository root, after `make all`):
     python3 tests/crash/crash_run.py --triggers 20000 --kills 50
