@@ -487,6 +487,9 @@ class Run:
             p.append("%d sends before their due time" % early)
         if outside:
             p.append("%d sends outside their window" % outside)
+        if sms_twice and self.sms == "aliyun" and self.receipt_grace > 0:
+            p.append("%d Aliyun SMS sent twice despite the receipt wait: %s"
+                     % (sms_twice, twice_ids[:5]))
         if sms_twice > self.recovered:
             p.append("%d SMS sent twice, more than the %d requests in flight at the kills"
                      % (sms_twice, self.recovered))
