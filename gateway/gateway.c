@@ -245,10 +245,8 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
      * receipt settles it (delivered or failed) and it is never resent; no
      * receipt, and it is sent again. Tencent's status push names only its
      * own SerialNo, which a cut-short answer never gave us. */
-    int64_t sms_not_before = 0;
-    if (cfg->receipt_grace_ms > 0 && cfg->callback_token && cfg->sms_provider &&
-        strcmp(cfg->sms_provider, "aliyun") == 0)
-        sms_not_before = clock_now() + cfg->receipt_grace_ms / 1000;
+    int64_t grace = dispatch_receipt_grace_s(cfg);
+    int64_t sms_not_before = grace > 0 ? clock_now() + grace : 0;
     int requeued = store_requeue_inflight(gw->store, sms_not_before);
     if (requeued > 0)
         LOG_WARN("main", "recovered %d messages that were in flight when the last run ended%s",

@@ -57,7 +57,8 @@ class FaultMatrixTest(FaultCase):
         # request timeout, on every provider path (sends and tokens).
         m, d = self.start_pair("aliyun", daemon={
             "outbound": {"request_timeout": "1s"},
-            "dispatch": {"retry_base": "100ms", "retry_max": "1s", "max_attempts": 8}})
+            "dispatch": {"retry_base": "100ms", "retry_max": "1s", "max_attempts": 8,
+                         "receipt_grace": "1s"}})
         m.faults({"hang": True, "probability": 0.1, "count": 1000000},
                  {"status": 500, "probability": 0.33, "count": 1000000})
         ids = self.post_many(d, 30)
@@ -95,6 +96,33 @@ class FaultMatrixTest(FaultCase):
                          retries - sum(1 for r in rows if r["state"] == "failed"))
         self.assertEqual(self.metric(d, 'huifang_send_attempts_total{result="ok"}'), len(sent))
         self.assertGreaterEqual(self.metric(d, 'huifang_messages{state="sent",channel="sms"}'), 1)
+
+    def test_sms_taken_after_the_timeout_is_settled_by_its_receipt(self):
+        # Aliyun takes the SMS but answers after our 1 s timeout. Resending
+        # at once would reach the handset twice (SMS providers do not
+        # deduplicate); the message waits receipt_grace for the receipt,
+        # which names its OutId, and is settled by it.
+        m, d = self.start_pair("aliyun", receipts=True, daemon={
+            "outbound": {"request_timeout": "1s"},
+            "dispatch": {"retry_base": "100ms", "retry_max": "1s", "receipt_grace": "20s"}})
+        m.faults({"delay_ms": 2500, "count": 1, "path": "/aliyun", "match": "hf-1"})
+        ids = self.post(d, trigger_body("material_inspection", customer=customer(1, False)))
+        self.assertEqual(ids["notice"], 1)
+        row = d.wait_state(1, ("delivered", "failed", "expired"), timeout=15)
+        self.assertEqual((row["state"], row["last_code"]), ("delivered", "DELIVERED"), row)
+        self.assertEqual([(a["attempt"], a["code"]) for a in d.attempts(1)], [(1, "timeout")])
+        self.assertEqual(len(m.requests(key="hf-1")), 1)
+        self.assertEqual(m.stats()["duplicates"], 0)
+
+    def test_sms_taken_after_the_timeout_is_sent_twice_without_the_wait(self):
+        # The same with receipt_grace 0: what the wait prevents.
+        m, d = self.start_pair("aliyun", receipts=True, daemon={
+            "outbound": {"request_timeout": "1s"},
+            "dispatch": {"retry_base": "100ms", "retry_max": "1s", "receipt_grace": 0}})
+        m.faults({"delay_ms": 2500, "count": 1, "path": "/aliyun", "match": "hf-1"})
+        self.post(d, trigger_body("material_inspection", customer=customer(1, False)))
+        wait_until(lambda: len(m.requests(key="hf-1")) == 2, 10, what="the SMS twice")
+        self.assertEqual([r["duplicate"] for r in m.requests(key="hf-1")], [False, True])
 
     def test_slow_answers_are_waited_for_in_parallel(self):
         m, d = self.start_pair("aliyun", daemon={"outbound": {"request_timeout": "5s"}})
