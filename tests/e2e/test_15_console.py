@@ -256,6 +256,24 @@ class ConsoleExpiryTest(ConsoleCase):
         self.assertEqual((status, hdrs["location"]), (303, "/console/login"))
 
 
+class ConsoleSignInLimitTest(ConsoleCase):
+
+    def setUp(self):
+        super(ConsoleCase, self).setUp()
+        self.mock = self.start_mock()
+        over = tokens()
+        over["listen"] = {"public_rate": 1, "public_burst": 3}
+        self.d = self.start_daemon(self.mock, clock=TUESDAY_1505, overrides=over)
+
+    def test_guessing_tokens_at_the_sign_in_form_is_rate_limited(self):
+        statuses = [self.form("/console/login", {"token": "guess-%d" % i})[0] for i in range(6)]
+        self.assertEqual(statuses[:3], [401, 401, 401])
+        self.assertIn(429, statuses[3:])
+        # Signed-in use of the API is not the public form's budget.
+        status, _ = self.d.get("/v1/results", CS_TOKEN)
+        self.assertEqual(status, 200)
+
+
 class PmPageTest(ConsoleCase):
 
     def setUp(self):
