@@ -38,7 +38,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Igateway -Iadapters $(PKG
 # ---- objects, listed by directory --------------------------------------
 LEAF_SRCS := gateway/util.c gateway/log.c
 CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/template.c \
-             gateway/catalogue.c gateway/plan.c gateway/store_sqlite.c gateway/metrics.c \
+             gateway/catalogue.c gateway/catalogue_check.c gateway/plan.c gateway/store_sqlite.c gateway/metrics.c \
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
@@ -65,8 +65,8 @@ test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
 test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_template_OBJS := gateway/template.c gateway/util.c gateway/log.c
 test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
-test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c gateway/calendar.c \
-                       gateway/util.c gateway/log.c
+test_catalogue_OBJS := gateway/catalogue.c gateway/catalogue_check.c gateway/survey_token.c \
+                       gateway/template.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c

@@ -523,7 +523,7 @@ static void test_reject_missing_milestone(void **state)
 static void test_reject_unknown_milestone(void **state)
 {
     (void)state;
-    expect_field_error("milestone", "\"kickoff\"", "unknown_milestone", "milestone");
+    expect_field_error("milestone", "\"roof_party\"", "unknown_milestone", "milestone");
     expect_field_error("milestone", "\"Completion\"", "unknown_milestone", "milestone");
 }
 
