@@ -7,6 +7,8 @@
 #   make asan     the same suite built with -fsanitize=address,undefined
 #   make all      build huifangd, the mock provider and the unit tests
 #   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
+#   make check-catalogue   huifangd --check-config on the shipped config (make test runs it)
+#   make readme-catalogue  regenerate README.md's milestone table from config/milestones.json
 #   make clean
 #
 # Switches:
@@ -86,7 +88,7 @@ test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all run test check asan install clean deps bench
+.PHONY: all run test check asan install clean deps bench check-catalogue readme-catalogue
 all: $(HUIFANGD) $(MOCK) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -129,6 +131,21 @@ test: deps
 
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
+	@$(MAKE) --no-print-directory check-catalogue
+
+# The shipped catalogue through the same check an operator runs before a
+# restart: every template rendered with a sample trigger, every SMS preview
+# within its declared parts. The check sends nothing, so placeholder
+# secrets do when the environment has none.
+check-catalogue: $(HUIFANGD)
+	@out=$$(HUIFANG_SURVEY_SECRET=$${HUIFANG_SURVEY_SECRET:-check-config-placeholder} \
+	  HUIFANG_WEBHOOK_SECRET=$${HUIFANG_WEBHOOK_SECRET:-check-config-placeholder} \
+	  $(HUIFANGD) -c config/huifang.json --check-config 2>&1) || \
+	  { printf '%s\n' "$$out"; echo "FAIL check-catalogue (huifangd --check-config)"; exit 1; }; \
+	  echo "ok   check-catalogue ($$(printf '%s\n' "$$out" | grep -c '^sms ') SMS previews within their parts)"
+
+readme-catalogue: $(HUIFANGD)
+	@BUILD=$(BUILD) tools/readme_catalogue.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all

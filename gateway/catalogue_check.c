@@ -174,6 +174,7 @@ static int check_one(const struct config *cfg, const struct milestone *m,
             if (sign && *sign)
                 fprintf(out, "【%s】", sign);
             fprintf(out, "%s\n", preview);
+            fflush(out); /* keep the lines in order when @out and @errout share a terminal */
         }
         if (length > CATALOGUE_CHECK_SMS_MAX) {
             snprintf(reason, sizeof reason,
