@@ -220,10 +220,9 @@ static int check_one(const struct config *cfg, const struct milestone *m,
 }
 
 int catalogue_check_template(const struct config *cfg, const struct milestone *m,
-                             enum msg_kind kind, const struct msg_template *t, const char *label,
-                             const char *file, FILE *out, FILE *errout)
+                             const struct msg_template *t, const char *label, const char *file,
+                             FILE *out, FILE *errout)
 {
-    (void)kind; /* the placeholders were checked for @kind when @t loaded */
     return check_one(cfg, m, t, label, file, NULL, out, errout);
 }
 

@@ -37,13 +37,14 @@
 int catalogue_check(const struct config *cfg, const struct catalogue *cat, FILE *out,
                     FILE *errout);
 
-/* Check one template as a message of @kind of milestone @m, the same way
- * (for templates the catalogue does not reference yet). @label names it in
- * the lines written ("praise_received.thanks"), @file is its path. Returns
- * the number of problems. Borrows everything. */
+/* Check one template of milestone @m the same way (for templates the
+ * catalogue does not reference yet; load it with catalogue_var_known() for
+ * its kind first). @label names it in the lines written
+ * ("praise_received.thanks"), @file is its path. Returns the number of
+ * problems. Borrows everything. */
 int catalogue_check_template(const struct config *cfg, const struct milestone *m,
-                             enum msg_kind kind, const struct msg_template *t, const char *label,
-                             const char *file, FILE *out, FILE *errout);
+                             const struct msg_template *t, const char *label, const char *file,
+                             FILE *out, FILE *errout);
 
 /* The rendered SMS of @t with the sample trigger, as msg_template_render()
  * returns it ({"text", "sms": {"preview", "length", "segments", ...}, ...}).

@@ -7,7 +7,8 @@ import os
 import re
 import shutil
 
-from harness import CATALOGUE, REPO, TEMPLATES, Daemon, E2ETestCase, run_huifangd
+from harness import (CATALOGUE, COMPANY_PHONE, REPO, TEMPLATES, TUESDAY_1505, Daemon,
+                     E2ETestCase, run_huifangd, trigger_body, wait_until)
 
 SHIPPED_CONFIG = os.path.join(REPO, "config", "huifang.json")
 README = os.path.join(REPO, "README.md")
@@ -154,3 +155,79 @@ class CatalogueMarkdownTest(E2ETestCase):
         self.assertIn("| 2 days after the trigger +90m |", changed)
         self.assertNotIn("| the day after the trigger |", changed.split("`repair_done`")[1]
                          .split("\n")[0])
+
+
+# The seed milestones through the API: (milestone, variables, due when it
+# happens Tuesday 15:30, phrases the rendered text must contain).
+SEED_TRIGGERS = [
+    ("kickoff", None, "2026-11-24T15:30:00+08:00", ["开工交底", "项目经理张伟"]),
+    ("material_delivery_notice", {"start_date": "11月26日", "inspection_date": "11月25日"},
+     "2026-11-24T15:30:00+08:00", ["将于11月26日开工", "诚邀您于11月25日到现场验收"]),
+    ("stage_acceptance", {"stage": "木作"}, "2026-11-24T15:30:00+08:00",
+     ["的木作工程今天完成了阶段验收", "监理赵敏"]),
+    ("completion_appointment", None, "2026-11-24T15:30:00+08:00", ["竣工验收", "项目经理张伟"]),
+    ("settlement_invite", None, "2026-11-24T15:30:00+08:00", ["办理工程结算"]),
+    ("praise_received", {"praise": "锦旗"}, "2026-11-24T15:30:00+08:00",
+     ["送给我们的锦旗", "本人送的吗"]),
+    # The day after, in the morning survey window.
+    ("repair_done", None, "2026-11-25T10:30:00+08:00", ["已于11月24日上门维修"]),
+    ("visit_unsigned", None, "2026-11-25T10:30:00+08:00", ["感谢您11月24日到店", "设计师李娜"]),
+    ("design_ready", None, "2026-11-24T15:30:00+08:00", ["设计师李娜", "设计效果图"]),
+]
+
+
+class SeedMilestonesTest(E2ETestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.start_mock()
+        self.d = self.start_daemon(self.mock, clock=TUESDAY_1505)
+
+    def trigger(self, i, milestone, variables, occurred_at):
+        # One customer per trigger: the one-survey-a-day rule is not tested here.
+        over = {"customer": {"id": "C-%03d" % i, "mobile": "138000001%02d" % i}}
+        if variables:
+            over["variables"] = variables
+        return self.d.post_trigger(trigger_body(milestone, occurred_at=occurred_at, **over))
+
+    def test_planned_at_the_seed_times(self):
+        for i, (milestone, variables, due, _) in enumerate(SEED_TRIGGERS):
+            with self.subTest(milestone=milestone):
+                status, resp, _ = self.trigger(i, milestone, variables,
+                                               "2026-11-24T15:30:00+08:00")
+                self.assertEqual(status, 202, resp)
+                self.assertEqual(len(resp["messages"]), 1, resp)
+                m = resp["messages"][0]
+                self.assertEqual((m["to"], m["channel"], m["due_at"]),
+                                 ("customer", "webhook", due), resp)
+
+    def test_missing_variable_is_refused_naming_it(self):
+        status, resp, _ = self.trigger(1, "stage_acceptance", None, "2026-11-24T15:00:00+08:00")
+        self.assertError(status, resp, 400, "missing_field", "variables.stage")
+        status, resp, _ = self.trigger(2, "material_delivery_notice", {"start_date": "11月26日"},
+                                       "2026-11-24T15:00:00+08:00")
+        self.assertError(status, resp, 400, "missing_field", "variables.inspection_date")
+
+    def test_same_day_texts_reach_the_customer(self):
+        sent = {}
+        for i, (milestone, variables, due, phrases) in enumerate(SEED_TRIGGERS):
+            if not due.startswith("2026-11-24"):
+                continue
+            status, resp, _ = self.trigger(i, milestone, variables, "2026-11-24T15:00:00+08:00")
+            self.assertEqual(status, 202, resp)
+            sent["hf-%d" % resp["messages"][0]["id"]] = (milestone, resp["messages"][0], phrases)
+        recs = wait_until(lambda: len(self.mock.requests()) == len(sent) and self.mock.requests(),
+                          5, what="every same-day message at the mock")
+        for rec in recs:
+            milestone, msg, phrases = sent[rec["idempotency_key"]]
+            b = rec["body"]
+            with self.subTest(milestone=milestone):
+                self.assertEqual(b["milestone"], milestone)
+                self.assertTrue(b["text"].startswith("陈女士您好"), b["text"])
+                self.assertIn(COMPANY_PHONE, b["text"])
+                for p in phrases:
+                    self.assertIn(p, b["text"])
+                self.assertNotIn("{{", json.dumps(b, ensure_ascii=False))
+                self.assertEqual("survey_link" in b, msg["kind"] == "survey", b)
+                if msg["kind"] == "survey":
+                    self.assertIn(b["survey_link"], b["text"])

@@ -717,7 +717,7 @@ static int check_fx(const char *file, char *errs, size_t errs_size)
         fail_msg("%s did not load: %s", path, err);
     struct config *cfg = check_config();
     FILE *e = fmemopen(errs, errs_size, "w");
-    int n = catalogue_check_template(cfg, &m, KIND_NOTICE, t, "fx.x", path, NULL, e);
+    int n = catalogue_check_template(cfg, &m, t, "fx.x", path, NULL, e);
     fclose(e);
     check_config_free(cfg);
     msg_template_free(t);
@@ -810,14 +810,59 @@ static void test_engine_templates(void **state)
                 fail_msg("%s does not use {{%s}}", path, name);
         }
         FILE *e = fmemopen(errs, sizeof errs, "w");
-        int n = catalogue_check_template(cfg, &m, engine_templates[i].kind, t,
-                                         engine_templates[i].file, path, NULL, e);
+        int n = catalogue_check_template(cfg, &m, t, engine_templates[i].file, path, NULL, e);
         fclose(e);
         if (n != 0)
             fail_msg("%s", errs);
         msg_template_free(t);
     }
     check_config_free(cfg);
+}
+
+/* The README table: one row per message, "when" spelled from delay,
+ * day_offset, after and on. */
+static void test_markdown_rows(void **state)
+{
+    (void)state;
+    char err[512] = "", *md = NULL;
+    size_t len = 0;
+    struct catalogue *c = catalogue_load(FX "valid.json", FX_TEMPLATES, err, sizeof err);
+    if (!c)
+        fail_msg("fixture did not load: %s", err);
+    FILE *f = open_memstream(&md, &len);
+    catalogue_markdown(c, f);
+    fclose(f);
+    assert_true(strncmp(md, "| id | 中文名 | message | what is sent, to whom | when | window |\n"
+                            "|---|---|---|---|---|---|\n",
+                        strlen("| id | 中文名 | message | what is sent, to whom | when | window |\n"
+                               "|---|---|---|---|---|---|\n")) == 0);
+    assert_non_null(strstr(md, "\n| `fx` | 测试节点<br>`vars.stage` | "));
+    assert_non_null(strstr(md, "| `later` | notice to customer | 2h after the trigger | "
+                               "notice hours |\n"));
+    assert_non_null(strstr(md, "| `next_morning` | notice to customer | the day after the "
+                               "trigger +10h | notice hours |\n"));
+    assert_non_null(strstr(md, "| `pm_alert` | alert to pm | on the trigger | any time |\n"));
+    catalogue_free(c);
+    free(md);
+
+    f = open_memstream(&md, &len);
+    catalogue_markdown(real, f);
+    fclose(f);
+    assert_non_null(strstr(md, "|  |  | `rating_confirm` | survey `completion_rating` to customer "
+                               "| the day after `survey` | survey hours, working days |\n"));
+    assert_non_null(strstr(md, "| `escalation` | alert to cs_manager | when the ticket is "
+                               "overdue | any time |\n"));
+    assert_non_null(strstr(md, "| `stage_acceptance` | 阶段验收<br>`vars.stage` | `survey` | "
+                               "survey `stage_acceptance` to customer | on the trigger | survey "
+                               "hours, working days |\n"));
+    /* One row per message. */
+    size_t rows = 0, msgs = 0;
+    for (const char *p = md; (p = strchr(p, '\n')) != NULL; p++)
+        rows++;
+    for (size_t i = 0; i < real->n; i++)
+        msgs += real->ms[i].nmsgs;
+    assert_int_equal(rows, msgs + 2);
+    free(md);
 }
 
 int main(void)
@@ -832,6 +877,7 @@ int main(void)
         T(test_check_refuses_param_missing_from_preview),
         T(test_template_parts_must_be_positive),
         T(test_engine_templates),
+        T(test_markdown_rows),
         T(test_real_complaint),
         T(test_real_material_inspection),
         T(test_real_hidden_works_acceptance),
