@@ -160,11 +160,11 @@ class CatalogueMarkdownTest(E2ETestCase):
 # The seed milestones through the API: (milestone, variables, due when it
 # happens Tuesday 15:30, phrases the rendered text must contain).
 SEED_TRIGGERS = [
-    ("kickoff", None, "2026-11-24T15:30:00+08:00", ["开工交底", "项目经理张伟"]),
+    ("kickoff", None, "2026-11-24T15:30:00+08:00", ["已于11月24日开工交底", "项目经理张伟"]),
     ("material_delivery_notice", {"start_date": "11月26日", "inspection_date": "11月25日"},
      "2026-11-24T15:30:00+08:00", ["将于11月26日开工", "诚邀您于11月25日到现场验收"]),
     ("stage_acceptance", {"stage": "木作"}, "2026-11-24T15:30:00+08:00",
-     ["的木作工程今天完成了阶段验收", "监理赵敏"]),
+     ["的木作工程已于11月24日完成阶段验收", "监理赵敏"]),
     ("completion_appointment", None, "2026-11-24T15:30:00+08:00", ["竣工验收", "项目经理张伟"]),
     ("settlement_invite", None, "2026-11-24T15:30:00+08:00", ["办理工程结算"]),
     ("praise_received", {"praise": "锦旗"}, "2026-11-24T15:30:00+08:00",
