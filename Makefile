@@ -46,6 +46,7 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
              gateway/answers.c gateway/tickets.c gateway/api.c gateway/api_triggers.c \
              gateway/api_callbacks.c gateway/api_surveys.c gateway/api_results.c gateway/api_wechat.c \
+             gateway/api_customers.c \
              gateway/gateway.c
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \

@@ -136,6 +136,14 @@ static enum answer_outcome record(struct gateway *gw, int64_t sid, const cJSON *
         if (ticket < 0)
             rc = HF_ERR_DB;
     }
+    int thanked = 0;
+    if (rc == HF_OK && done && !sr.answered_at && !bad && !complaint) {
+        /* Answered well the first time: the milestone's "answered_ok"
+         * messages (seed 002 回访结点八: a real praise is thanked). */
+        thanked = milestone_event(gw, sr.trigger_id, sr.milestone, "answered_ok", now);
+        if (thanked < 0)
+            rc = HF_ERR_DB;
+    }
     if (rc != HF_OK || store_commit(s) != HF_OK) {
         store_rollback(s);
         out = ANSWER_ERROR;
@@ -144,7 +152,7 @@ static enum answer_outcome record(struct gateway *gw, int64_t sid, const cJSON *
     LOG_INFO("answers", "survey=%lld channel=%s score=%d complete=%d amendment=%d flagged=%d "
              "ticket=%lld", (long long)sid, channel, score, done, a.amendment, a.flagged,
              (long long)ticket);
-    if (ticket > 0)
+    if (ticket > 0 || thanked > 0)
         dispatch_kick(gw->disp);
 done:
     free(merged_text);
@@ -219,11 +227,16 @@ static enum answer_outcome keep(struct gateway *gw, const struct answer_rec *a,
 
 struct resend {
     int64_t sid, at, now, expires, message_id;
+    const char *customer_id, *pref; /* the time the customer named, kept as their preference */
 };
 
 static int resend_later(struct gateway *gw, void *arg)
 {
     struct resend *r = arg;
+    if (r->pref && r->customer_id &&
+        store_customer_set_preferred_time(gw->store, r->customer_id, r->pref, r->now) ==
+            HF_ERR_DB)
+        return HF_ERR_DB;
     if (r->at <= 0 || r->at >= r->expires)
         return HF_OK; /* no window left before it expires: the reply is kept, that is all */
     return store_survey_resend(gw->store, r->sid, r->at, r->now, &r->message_id);
@@ -256,7 +269,20 @@ static enum answer_outcome busy(struct gateway *gw, int64_t sid, const char *cha
         if (at <= now)
             at = now + 3600;
     }
-    at = plan_window_next(gw->cfg, gw->cal, WINCLASS_SURVEY, at);
+    /* An hour they named ("晚上七点以后") becomes their preferred time for
+     * the surveys to come: two hours from it, inside the notice hours. */
+    char pref[32] = "";
+    if (r->busy_hour >= 0 && r->busy_hour < 24) {
+        const struct window_def *nw = &gw->cfg->win_notice;
+        int a = r->busy_hour * 60;
+        for (int k = 0; k < nw->nspans && !pref[0]; k++) {
+            if (a < nw->spans[k].start_min || a >= nw->spans[k].end_min)
+                continue;
+            int b = a + 120 < nw->spans[k].end_min ? a + 120 : nw->spans[k].end_min;
+            snprintf(pref, sizeof pref, "%02d:%02d-%02d:%02d", a / 60, a % 60, b / 60, b % 60);
+        }
+    }
+    at = plan_message_next(gw->cfg, gw->cal, "survey", pref, at);
     struct survey_row sr;
     if (store_survey_get(gw->store, sid, &sr) != HF_OK)
         return ANSWER_ERROR;
@@ -266,7 +292,8 @@ static enum answer_outcome busy(struct gateway *gw, int64_t sid, const char *cha
         .raw = text, .parsed = "{\"busy\":true}", .score = -1, .amendment = sr.answered_at > 0,
         .dedup_key = dedup_key, .received_at = now,
     };
-    struct resend rs = {.sid = sid, .at = at, .now = now, .expires = sr.expires_at};
+    struct resend rs = {.sid = sid, .at = at, .now = now, .expires = sr.expires_at,
+                        .customer_id = sr.customer_id, .pref = pref[0] ? pref : NULL};
     enum answer_outcome out = keep(gw, &a, resend_later, &rs, ANSWER_STORED);
     if (out != ANSWER_STORED)
         return out;

@@ -206,6 +206,7 @@ const struct http_route api_routes[] = {
     {"GET", "/v1/tickets", 0, 0, api_get_tickets, NULL},
     {"GET", "/v1/tickets/", 1, 0, api_get_ticket, NULL},
     {"POST", "/v1/tickets/", 1, 1, api_post_ticket, NULL},
+    {"POST", "/v1/customers/", 1, 1, api_post_customer, NULL},
     {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL},
     {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL},
 };

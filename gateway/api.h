@@ -10,6 +10,7 @@
  *   GET  /v1/results            callback results (cs/admin, api_results.c)
  *   GET  /v1/tickets[/<id>], POST /v1/tickets/<id>/report|resolve (cs/admin)
  *   GET/POST /wechat/callback   WeChat server callback (api_wechat.c)
+ *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
  */
 #ifndef HF_API_H
 #define HF_API_H
@@ -59,6 +60,9 @@ enum http_result api_wechat_get(struct gateway *gw, struct http_request *req,
                                 struct http_response *resp);
 enum http_result api_wechat_post(struct gateway *gw, struct http_request *req,
                                  struct http_response *resp);
+/* POST /v1/customers/<id>/preferences (api_customers.c). */
+enum http_result api_post_customer(struct gateway *gw, struct http_request *req,
+                                   struct http_response *resp);
 /* Number of triggers waiting for the group commit. */
 size_t api_triggers_pending(const struct gateway *gw);
 void api_triggers_free(struct gateway *gw);

@@ -11,7 +11,14 @@
  *           "delay": "0", "day_offset": 0, "window": "notice",
  *           "after": "survey",                          (optional: base is that message's due time)
  *           "template": "completion/notice"}            (optional; default <milestone>/<id>)
- *        ]}}}
+ *        ],
+ *        "schedules": [                                 (optional: messages of other milestones
+ *          {"milestone": "weekly_checkin",                planned by this trigger)
+ *           "from": "kickoff_date" | "occurred",
+ *           "at_days": [7, 15]  or  "every_days": 7, "count": 26,
+ *           "variables": {"scope": "水电"}}],             (optional)
+ *        "ends": ["weekly_checkin"] | ["*"]}}}            (optional: pending messages of the
+ *                                                          project this trigger cancels)
  */
 #include "catalogue.h"
 #include "util.h"
@@ -147,8 +154,10 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     cm->fatigue_exempt = cJSON_IsTrue(exempt);
     if (on) {
         if (!cJSON_IsString(on) || (strcmp(on->valuestring, "escalation") &&
-                                    strcmp(on->valuestring, "resolved"))) {
-            snprintf(err, errlen, "%s: %s.on: must be \"escalation\" or \"resolved\"", file,
+                                    strcmp(on->valuestring, "resolved") &&
+                                    strcmp(on->valuestring, "answered_ok"))) {
+            snprintf(err, errlen,
+                     "%s: %s.on: must be \"escalation\", \"resolved\" or \"answered_ok\"", file,
                      where);
             return -1;
         }
@@ -251,10 +260,204 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     return 0;
 }
 
+static int load_schedule(struct cat_schedule *sc, const cJSON *j, const char *file,
+                         const char *where, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"milestone", "from", "at_days", "every_days", "count",
+                                       "variables"};
+    if (!cJSON_IsObject(j)) {
+        snprintf(err, errlen, "%s: %s: must be an object", file, where);
+        return -1;
+    }
+    if (check_keys(j, keys, HF_ARRAY_LEN(keys), file, where, err, errlen))
+        return -1;
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(j, "milestone");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(j, "from");
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "at_days");
+    const cJSON *every = cJSON_GetObjectItemCaseSensitive(j, "every_days");
+    const cJSON *count = cJSON_GetObjectItemCaseSensitive(j, "count");
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(j, "variables");
+    if (!cJSON_IsString(ms) || !valid_ident(ms->valuestring)) {
+        snprintf(err, errlen, "%s: %s.milestone: must name a milestone of the catalogue", file,
+                 where);
+        return -1;
+    }
+    sc->milestone = xstrdup(ms->valuestring);
+    if (!cJSON_IsString(from) || (strcmp(from->valuestring, "kickoff_date") &&
+                                  strcmp(from->valuestring, "occurred"))) {
+        snprintf(err, errlen, "%s: %s.from: must be \"kickoff_date\" or \"occurred\"", file,
+                 where);
+        return -1;
+    }
+    sc->from_kickoff = strcmp(from->valuestring, "kickoff_date") == 0;
+    if (!at == !every || (every && !count) || (count && !every)) {
+        snprintf(err, errlen, "%s: %s: give either at_days or every_days with count", file, where);
+        return -1;
+    }
+    if (at) {
+        int n = cJSON_IsArray(at) ? cJSON_GetArraySize(at) : 0;
+        if (n < 1 || n > CATALOGUE_MAX_OCCURRENCES) {
+            snprintf(err, errlen, "%s: %s.at_days: must be an array of 1 to %d day numbers", file,
+                     where, CATALOGUE_MAX_OCCURRENCES);
+            return -1;
+        }
+        sc->at_days = xcalloc((size_t)n, sizeof *sc->at_days);
+        const cJSON *v;
+        cJSON_ArrayForEach(v, at) {
+            if (!cJSON_IsNumber(v) || v->valuedouble != (double)v->valueint || v->valueint < 0 ||
+                v->valueint > 3650 || (sc->nat && v->valueint <= sc->at_days[sc->nat - 1])) {
+                snprintf(err, errlen,
+                         "%s: %s.at_days: whole days 0..3650 in ascending order, each once", file,
+                         where);
+                return -1;
+            }
+            sc->at_days[sc->nat++] = v->valueint;
+        }
+    } else {
+        if (!cJSON_IsNumber(every) || every->valuedouble != (double)every->valueint ||
+            every->valueint < 1 || every->valueint > 366) {
+            snprintf(err, errlen, "%s: %s.every_days: must be a whole number of days 1..366",
+                     file, where);
+            return -1;
+        }
+        if (!cJSON_IsNumber(count) || count->valuedouble != (double)count->valueint ||
+            count->valueint < 1 || count->valueint > CATALOGUE_MAX_OCCURRENCES ||
+            (int64_t)every->valueint * count->valueint > 3650) {
+            snprintf(err, errlen, "%s: %s.count: must be 1..%d occurrences within 10 years", file,
+                     where, CATALOGUE_MAX_OCCURRENCES);
+            return -1;
+        }
+        sc->every_days = every->valueint;
+        sc->count = count->valueint;
+    }
+    if (vars) {
+        const cJSON *v;
+        int ok = cJSON_IsObject(vars);
+        cJSON_ArrayForEach(v, vars)
+            ok = ok && valid_ident(v->string) && cJSON_IsString(v) && *v->valuestring;
+        if (!ok) {
+            snprintf(err, errlen, "%s: %s.variables: an object of name: non-empty text", file,
+                     where);
+            return -1;
+        }
+        sc->vars = cJSON_PrintUnformatted(vars);
+        if (strlen(sc->vars) > 200) {
+            snprintf(err, errlen, "%s: %s.variables: at most 200 bytes of JSON", file, where);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The "schedules" and "ends" of a milestone (resolved against the whole
+ * catalogue by resolve_schedules once every milestone is loaded). */
+static int load_schedules(struct milestone *m, const cJSON *sched, const cJSON *ends,
+                          const char *file, const char *where, char *err, size_t errlen)
+{
+    if (sched) {
+        int n = cJSON_IsArray(sched) ? cJSON_GetArraySize(sched) : 0;
+        if (n < 1 || n > 8) {
+            snprintf(err, errlen, "%s: %s.schedules: must be an array of 1 to 8 schedules", file,
+                     where);
+            return -1;
+        }
+        m->schedules = xcalloc((size_t)n, sizeof *m->schedules);
+        const cJSON *sj;
+        cJSON_ArrayForEach(sj, sched) {
+            char swhere[160];
+            snprintf(swhere, sizeof swhere, "%s.schedules[%zu]", where, m->nschedules);
+            if (load_schedule(&m->schedules[m->nschedules++], sj, file, swhere, err, errlen))
+                return -1;
+        }
+    }
+    if (ends) {
+        int n = cJSON_IsArray(ends) ? cJSON_GetArraySize(ends) : 0;
+        if (n < 1) {
+            snprintf(err, errlen, "%s: %s.ends: must be an array of milestone ids, or [\"*\"]",
+                     file, where);
+            return -1;
+        }
+        m->ends = xcalloc((size_t)n, sizeof *m->ends);
+        const cJSON *v;
+        cJSON_ArrayForEach(v, ends) {
+            if (cJSON_IsString(v) && strcmp(v->valuestring, "*") == 0 && n == 1) {
+                m->ends_all = 1;
+                continue;
+            }
+            if (!cJSON_IsString(v) || !valid_ident(v->valuestring)) {
+                snprintf(err, errlen,
+                         "%s: %s.ends: must be an array of milestone ids, or [\"*\"] alone",
+                         file, where);
+                return -1;
+            }
+            m->ends[m->nends++] = xstrdup(v->valuestring);
+        }
+    }
+    return 0;
+}
+
+/* The milestone @id among the first @n. */
+static const struct milestone *catalogue_find_n(const struct catalogue *c, const char *id, size_t n);
+
+/* Every schedule and "ends" names a milestone of the catalogue; a
+ * scheduled milestone plans nothing further (no chains, no loops) and has
+ * no event messages of its own to plan. */
+static int resolve_schedules(struct catalogue *c, const char *file, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct milestone *m = &c->ms[i];
+        for (size_t k = 0; k < m->nschedules; k++) {
+            struct cat_schedule *sc = &m->schedules[k];
+            sc->ms = catalogue_find_n(c, sc->milestone, c->n);
+            if (!sc->ms || sc->ms == m) {
+                snprintf(err, errlen, "%s: milestones.%s.schedules[%zu].milestone: '%s' %s", file,
+                         m->id, k, sc->milestone,
+                         sc->ms ? "cannot schedule itself" : "is not in the catalogue");
+                return -1;
+            }
+            if (sc->ms->nschedules || sc->ms->opens_ticket) {
+                snprintf(err, errlen,
+                         "%s: milestones.%s.schedules[%zu].milestone: '%s' has schedules or "
+                         "opens tickets: it cannot be scheduled",
+                         file, m->id, k, sc->milestone);
+                return -1;
+            }
+            if (sc->vars) {
+                /* Every variable the scheduled milestone requires must come from here. */
+                cJSON *v = cJSON_Parse(sc->vars);
+                for (size_t x = 0; x < sc->ms->nvariables; x++) {
+                    if (!cJSON_GetObjectItemCaseSensitive(v, sc->ms->variables[x])) {
+                        snprintf(err, errlen,
+                                 "%s: milestones.%s.schedules[%zu].variables: '%s' needs '%s'",
+                                 file, m->id, k, sc->milestone, sc->ms->variables[x]);
+                        cJSON_Delete(v);
+                        return -1;
+                    }
+                }
+                cJSON_Delete(v);
+            } else if (sc->ms->nvariables) {
+                snprintf(err, errlen,
+                         "%s: milestones.%s.schedules[%zu].variables: '%s' needs '%s'", file,
+                         m->id, k, sc->milestone, sc->ms->variables[0]);
+                return -1;
+            }
+        }
+        for (size_t k = 0; k < m->nends; k++) {
+            if (!catalogue_find_n(c, m->ends[k], c->n)) {
+                snprintf(err, errlen, "%s: milestones.%s.ends: '%s' is not in the catalogue",
+                         file, m->id, m->ends[k]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON *j,
                           const char *file, const char *tdir, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "variables", "messages", "opens_ticket"};
+    static const char *const keys[] = {"name", "variables", "messages", "opens_ticket",
+                                       "schedules", "ends"};
     char where[128];
     snprintf(where, sizeof where, "milestones.%s", m->id);
     if (!cJSON_IsObject(j)) {
@@ -272,6 +475,9 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
         return -1;
     }
     m->opens_ticket = cJSON_IsTrue(ticket);
+    if (load_schedules(m, cJSON_GetObjectItemCaseSensitive(j, "schedules"),
+                       cJSON_GetObjectItemCaseSensitive(j, "ends"), file, where, err, errlen))
+        return -1;
     if (!cJSON_IsString(name) || !*name->valuestring) {
         snprintf(err, errlen, "%s: %s.name: must be a non-empty string", file, where);
         return -1;
@@ -316,7 +522,6 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
     return 0;
 }
 
-/* The milestone @id among the first @n. */
 static const struct milestone *catalogue_find_n(const struct catalogue *c, const char *id, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -371,6 +576,8 @@ struct catalogue *catalogue_load(const char *path, const char *templates_dir, ch
         if (load_milestone(c, m, mj, path, templates_dir, err, errlen))
             goto fail;
     }
+    if (resolve_schedules(c, path, err, errlen))
+        goto fail;
     cJSON_Delete(root);
     buf_cleanup(&b);
     return c;
@@ -399,6 +606,15 @@ void catalogue_free(struct catalogue *c)
             msg_template_free(m->msgs[k].tmpl);
         }
         free(m->msgs);
+        for (size_t k = 0; k < m->nschedules; k++) {
+            free(m->schedules[k].milestone);
+            free(m->schedules[k].at_days);
+            free(m->schedules[k].vars);
+        }
+        free(m->schedules);
+        for (size_t k = 0; k < m->nends; k++)
+            free(m->ends[k]);
+        free(m->ends);
     }
     free(c->ms);
     free(c);

@@ -47,12 +47,33 @@ struct cat_message {
     enum window_class window;
     char *survey;              /* surveys: the survey definition id (templates/surveys/<id>.json);
                                   default the milestone id; NULL for other kinds */
-    char *on;                  /* NULL: planned with the trigger; else the ticket event that
-                                  plans it ("escalation", "resolved") */
+    char *on;                  /* NULL: planned with the trigger; else the event that plans
+                                  it: a ticket's "escalation" or "resolved", or
+                                  "answered_ok" (the milestone's survey answered with
+                                  nothing that opens a ticket: "thank you") */
     int fatigue_exempt;        /* surveys: not held back by the one-survey-a-day rule
                                   (complaint follow-ups, repair surveys) */
     struct msg_template *tmpl; /* owned */
 };
+
+/* Messages planned by a trigger of another milestone, without a trigger of
+ * their own: "day 7 and day 15 after kickoff", "every 7 days until
+ * completion", "warranty follow-ups". */
+struct cat_schedule {
+    char *milestone;           /* the milestone whose messages are planned */
+    const struct milestone *ms;/* resolved at load (borrowed from the catalogue) */
+    int from_kickoff;          /* days count from project.kickoff_date (else from the
+                                  trigger's occurred_at date) */
+    int *at_days;              /* explicit day offsets, ascending, or NULL */
+    size_t nat;
+    int every_days, count;     /* or: every @every_days days, @count times */
+    char *vars;                /* JSON object of variables for those messages, or NULL */
+};
+
+/* Most occurrences one schedule may plan, and messages one trigger may plan
+ * in all (its own and its schedules'). */
+#define CATALOGUE_MAX_OCCURRENCES 60
+#define CATALOGUE_MAX_PLANNED 96
 
 struct milestone {
     char *id;                  /* "completion" */
@@ -62,6 +83,14 @@ struct milestone {
     struct cat_message *msgs;
     size_t nmsgs;
     int opens_ticket;          /* a trigger of this milestone opens a complaint ticket */
+    struct cat_schedule *schedules;
+    size_t nschedules;
+    char **ends;               /* milestones whose pending messages for the project a
+                                  trigger of this one cancels ("completion" ends
+                                  "weekly_checkin"); */
+    size_t nends;
+    int ends_all;              /* "ends": ["*"]: every pending customer message of the
+                                  project (a cancelled or refunded project) */
 };
 
 struct catalogue {

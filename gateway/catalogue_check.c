@@ -251,48 +251,53 @@ int catalogue_check(const struct config *cfg, const struct catalogue *cat, FILE 
 
 /* ==== the Markdown table ================================================ */
 
-/* One column of the table: its header and how a cell is written. A new
- * catalogue key gets a column by adding one entry here (or its own rows
- * by a second loop in catalogue_markdown()). Cells must not contain '|'
- * or newlines. */
-struct md_column {
-    const char *header;
-    void (*cell)(const struct milestone *m, const struct cat_message *cm, size_t k, FILE *out);
+/* One row of the table: message @k of milestone @m of @cat. */
+struct md_row {
+    const struct catalogue *cat;
+    const struct milestone *m;
+    const struct cat_message *cm;
+    size_t k;
 };
 
-static void cell_id(const struct milestone *m, const struct cat_message *cm, size_t k, FILE *out)
+/* One column of the table: its header and how a cell is written. A new
+ * catalogue key gets a column by adding one entry to md_columns[] (or its
+ * own rows by a second loop in catalogue_markdown()). Cells must not
+ * contain '|' or newlines; "<br>" breaks a line inside a cell. */
+struct md_column {
+    const char *header;
+    void (*cell)(const struct md_row *r, FILE *out);
+};
+
+static void cell_id(const struct md_row *r, FILE *out)
 {
-    (void)cm;
-    if (k == 0)
-        fprintf(out, "`%s`", m->id);
+    if (r->k == 0)
+        fprintf(out, "`%s`", r->m->id);
 }
 
-static void cell_name(const struct milestone *m, const struct cat_message *cm, size_t k,
-                      FILE *out)
+static void cell_name(const struct md_row *r, FILE *out)
 {
-    (void)cm;
-    if (k > 0)
+    const struct milestone *m = r->m;
+    if (r->k > 0)
         return;
     fputs(m->name, out);
     for (size_t v = 0; v < m->nvariables; v++)
         fprintf(out, "%s`vars.%s`", v == 0 ? "<br>" : ", ", m->variables[v]);
     if (m->opens_ticket)
         fputs("<br>opens a ticket", out);
+    if (m->ends_all)
+        fputs("<br>cancels every pending message of the project", out);
+    for (size_t e = 0; e < m->nends; e++)
+        fprintf(out, "%s`%s`", e == 0 ? "<br>ends " : ", ", m->ends[e]);
 }
 
-static void cell_message(const struct milestone *m, const struct cat_message *cm, size_t k,
-                         FILE *out)
+static void cell_message(const struct md_row *r, FILE *out)
 {
-    (void)m;
-    (void)k;
-    fprintf(out, "`%s`", cm->id);
+    fprintf(out, "`%s`", r->cm->id);
 }
 
-static void cell_sent(const struct milestone *m, const struct cat_message *cm, size_t k,
-                      FILE *out)
+static void cell_sent(const struct md_row *r, FILE *out)
 {
-    (void)m;
-    (void)k;
+    const struct cat_message *cm = r->cm;
     fprintf(out, "%s", msg_kind_name(cm->kind));
     if (cm->kind == KIND_SURVEY)
         fprintf(out, " `%s`", cm->survey);
@@ -317,26 +322,63 @@ static void duration_format_ms(int64_t ms, char *out, size_t n)
     snprintf(out, n, "%lldms", (long long)ms);
 }
 
-/* "on the trigger", "the day after `survey`", "2h after the trigger",
- * "3 days after the trigger +10h", "when the ticket is resolved". */
-static void cell_when(const struct milestone *m, const struct cat_message *cm, size_t k,
-                      FILE *out)
+/* The schedules of other milestones that plan @m: "days 7 from the
+ * kickoff date (`kickoff`)", "every 7 days, 26 times, from the kickoff
+ * date (`kickoff`)". Returns how many were written. */
+static int when_scheduled(const struct md_row *r, FILE *out)
 {
-    (void)k;
+    int n = 0;
+    for (size_t i = 0; i < r->cat->n; i++) {
+        const struct milestone *by = &r->cat->ms[i];
+        for (size_t s = 0; s < by->nschedules; s++) {
+            const struct cat_schedule *sc = &by->schedules[s];
+            if (strcmp(sc->milestone, r->m->id) != 0)
+                continue;
+            if (n++ > 0)
+                fputs("<br>", out);
+            if (sc->at_days) {
+                fputs(sc->nat == 1 ? "day " : "days ", out);
+                for (size_t d = 0; d < sc->nat; d++)
+                    fprintf(out, "%s%d", d ? ", " : "", sc->at_days[d]);
+            } else {
+                fprintf(out, "every %d days, %d times,", sc->every_days, sc->count);
+            }
+            fprintf(out, " from %s (`%s`)", sc->from_kickoff ? "the kickoff date" : "the trigger",
+                    by->id);
+            if (sc->vars)
+                fprintf(out, " with `%s`", sc->vars);
+        }
+    }
+    return n;
+}
+
+/* "on the trigger", "the day after `survey`", "2h after the trigger",
+ * "3 days after the trigger +10h", "when the ticket is resolved"; for a
+ * milestone other milestones schedule, when they schedule it. */
+static void cell_when(const struct md_row *r, FILE *out)
+{
+    const struct cat_message *cm = r->cm;
     if (cm->on) {
         fputs(strcmp(cm->on, "escalation") == 0 ? "when the ticket is overdue"
-                                                : "when the ticket is resolved (tickets.followup_after)",
+              : strcmp(cm->on, "resolved") == 0
+                  ? "when the ticket is resolved (tickets.followup_after)"
+                  : "when the survey is answered and opens no ticket",
               out);
         return;
     }
+    int scheduled = when_scheduled(r, out);
     char base[96];
     if (cm->after >= 0)
-        snprintf(base, sizeof base, "`%s`", m->msgs[cm->after].id);
+        snprintf(base, sizeof base, "`%s`", r->m->msgs[cm->after].id);
     else
-        snprintf(base, sizeof base, "the trigger");
+        snprintf(base, sizeof base, "%s", scheduled ? "that day" : "the trigger");
     char delay[32] = "";
     if (cm->delay_ms > 0)
         duration_format_ms(cm->delay_ms, delay, sizeof delay);
+    if (scheduled && cm->after < 0 && cm->day_offset == 0 && !*delay)
+        return; /* the schedule says it all */
+    if (scheduled)
+        fputs("<br>", out);
     if (cm->day_offset == 0 && !*delay)
         fprintf(out, cm->after >= 0 ? "with %s" : "on %s", base);
     else if (cm->day_offset == 0)
@@ -347,12 +389,9 @@ static void cell_when(const struct milestone *m, const struct cat_message *cm, s
         fprintf(out, "%d days after %s%s%s", cm->day_offset, base, *delay ? " +" : "", delay);
 }
 
-static void cell_window(const struct milestone *m, const struct cat_message *cm, size_t k,
-                        FILE *out)
+static void cell_window(const struct md_row *r, FILE *out)
 {
-    (void)m;
-    (void)k;
-    switch (cm->window) {
+    switch (r->cm->window) {
     case WINCLASS_SURVEY: fputs("survey hours, working days", out); break;
     case WINCLASS_NOTICE: fputs("notice hours", out); break;
     case WINCLASS_ANY: fputs("any time", out); break;
@@ -380,10 +419,11 @@ void catalogue_markdown(const struct catalogue *cat, FILE *out)
     for (size_t i = 0; i < cat->n; i++) {
         const struct milestone *m = &cat->ms[i];
         for (size_t k = 0; k < m->nmsgs; k++) {
+            const struct md_row r = {cat, m, &m->msgs[k], k};
             fputc('|', out);
             for (size_t c = 0; c < HF_ARRAY_LEN(md_columns); c++) {
                 fputc(' ', out);
-                md_columns[c].cell(m, &m->msgs[k], k, out);
+                md_columns[c].cell(&r, out);
                 fputs(" |", out);
             }
             fputc('\n', out);

@@ -78,6 +78,7 @@ struct render_ctx {
     const struct config *cfg;
     const struct milestone *m;
     const cJSON *doc;        /* the trigger body */
+    const cJSON *mvars;      /* a scheduled message's own variables, or NULL */
     const char *link;        /* or NULL */
     char token[SURVEY_TOKEN_MAX]; /* the signed survey token, "" if none */
     char ticket_id[24];      /* the complaint ticket of this trigger, "" if none */
@@ -122,8 +123,10 @@ static const char *lookup_var(void *arg, const char *name)
     if (strcmp(name, "ticket.report_due") == 0) return c->report_due;
     if (strcmp(name, "ticket.answer_due") == 0) return c->answer_due;
     if (strcmp(name, "survey.expires") == 0) return c->expires;
-    if (strncmp(name, "vars.", 5) == 0)
-        return json_str(cJSON_GetObjectItemCaseSensitive(c->doc, "variables"), name + 5);
+    if (strncmp(name, "vars.", 5) == 0) {
+        const char *v = json_str(c->mvars, name + 5);
+        return v ? v : json_str(cJSON_GetObjectItemCaseSensitive(c->doc, "variables"), name + 5);
+    }
     return NULL;
 }
 
@@ -271,9 +274,7 @@ static void finish_simple(struct dispatcher *d, const struct message_row *row, c
 /* The next time worth trying, or -1 if that is past the expiry. */
 static int64_t next_try(struct dispatcher *d, const struct message_row *row, int64_t earliest)
 {
-    enum window_class wc = WINCLASS_ANY;
-    window_class_parse(row->window, &wc);
-    int64_t t = plan_window_next(d->gw->cfg, d->gw->cal, wc, earliest);
+    int64_t t = plan_message_next(d->gw->cfg, d->gw->cal, row->window, row->preferred, earliest);
     return (t < 0 || t > row->expires_at) ? -1 : t;
 }
 
@@ -562,11 +563,10 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         finish_simple(d, row, MSG_EXPIRED, "expired", "not sent before it expired");
         return;
     }
-    enum window_class wc = WINCLASS_ANY;
-    window_class_parse(row->window, &wc);
-    if (!plan_window_contains(gw->cfg, gw->cal, wc, now)) {
-        /* Due while the daemon was down, or the windows changed: wait for
-         * the next opening rather than message someone at the wrong hour. */
+    if (!plan_message_contains(gw->cfg, gw->cal, row->window, row->preferred, now)) {
+        /* Due while the daemon was down, the windows changed, or the
+         * customer named a time of their own since: wait for the next
+         * opening rather than message someone at the wrong hour. */
         int64_t next = next_try(d, row, now);
         if (next < 0)
             finish_simple(d, row, MSG_EXPIRED, "expired", "no send window before it expired");
@@ -658,7 +658,8 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
     j->row = *row;
     j->adapter = ad;
     j->recipient = recipient;
-    struct render_ctx rc = {.cfg = gw->cfg, .m = m, .doc = doc};
+    cJSON *mvars = row->vars[0] ? cJSON_Parse(row->vars) : NULL;
+    struct render_ctx rc = {.cfg = gw->cfg, .m = m, .doc = doc, .mvars = mvars};
     const cJSON *occ = cJSON_GetObjectItemCaseSensitive(doc, "occurred_at");
     int64_t occurred = row->due_at;
     if (cJSON_IsString(occ))
@@ -691,6 +692,7 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
     }
     const char *sign = gw->cfg->sms_sign_name ? gw->cfg->sms_sign_name : gw->cfg->company_name;
     j->rendered = msg_template_render(cm->tmpl, lookup_var, &rc, sign);
+    cJSON_Delete(mvars);
     j->project = cJSON_CreateObject();
     const cJSON *proj = cJSON_GetObjectItemCaseSensitive(doc, "project");
     cJSON_AddStringToObject(j->project, "id", json_str(proj, "id") ? json_str(proj, "id") : "");

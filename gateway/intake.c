@@ -8,7 +8,7 @@
  *                "staff"?: {"pm"|"designer"|"foreman"|"supervisor":
  *                           {"name", "phone"?, "wecom_id"?}}},
  *    "customer": {"id", "name", "title"?, "mobile", "wechat_openid"?,
- *                 "preferred_channel"?},
+ *                 "preferred_channel"?, "preferred_time"?: "19:00-20:30"},
  *    "variables"?: {"name": "value"}}
  * Unknown keys are rejected so that a typo in an ERP integration shows at
  * once instead of silently dropping data.
@@ -124,10 +124,11 @@ static int normalize_mobile(cJSON *o, const char *key, const char *field, int re
     return 0;
 }
 
-static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e)
+static int validate_customer(const struct config *cfg, cJSON *c, int *title_defaulted,
+                             struct api_error *e)
 {
     static const char *const keys[] = {"id", "name", "title", "mobile", "wechat_openid",
-                                       "preferred_channel"};
+                                       "preferred_channel", "preferred_time"};
     if (check_keys(c, "customer", keys, HF_ARRAY_LEN(keys), e))
         return -1;
     const char *id = get_string(c, "id", "customer.id", 1, 64, e);
@@ -165,6 +166,16 @@ static int validate_customer(cJSON *c, int *title_defaulted, struct api_error *e
     if (pref && strcmp(pref, "wechat") && strcmp(pref, "sms")) {
         api_error_set(e, 400, "invalid_field", "customer.preferred_channel",
                       "customer.preferred_channel must be wechat or sms");
+        return -1;
+    }
+    const char *ptime = get_string(c, "preferred_time", "customer.preferred_time", 0, 95, e);
+    if (e->status)
+        return -1;
+    struct window_def w;
+    if (ptime && plan_preferred_window(cfg, ptime, &w)) {
+        api_error_set(e, 400, "invalid_field", "customer.preferred_time",
+                      "customer.preferred_time must be times HH:MM-HH:MM (comma-separated) "
+                      "inside the notice hours, never at night, e.g. 19:00-20:30");
         return -1;
     }
     return 0;
@@ -410,7 +421,7 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
     if (!project || validate_project(project, e))
         goto fail;
     cJSON *customer = (cJSON *)get_object(doc, "customer", "customer", 1, e);
-    if (!customer || validate_customer(customer, &t->title_defaulted, e))
+    if (!customer || validate_customer(cfg, customer, &t->title_defaulted, e))
         goto fail;
     const cJSON *vars = get_object(doc, "variables", "variables", 0, e);
     if (e->status || validate_variables(vars, t->m, e))
@@ -424,7 +435,16 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         api_error_set(e, 422, "cannot_plan", "customer", "%s", why);
         goto fail;
     }
-    t->nplans = n;
+    int ns = plan_schedules(cfg, cal, t->m, t->occurred_at,
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(project,
+                                                                                  "kickoff_date")),
+                            now, customer, cJSON_GetObjectItemCaseSensitive(project, "staff"),
+                            t->plans + n, PLAN_MAX_MESSAGES - (size_t)n, why, sizeof why);
+    if (ns < 0) {
+        api_error_set(e, 422, "cannot_plan", "customer", "%s", why);
+        goto fail;
+    }
+    t->nplans = n + ns;
     t->survey_id = -1;
     t->ticket_report_s = cfg->ticket_report_ms / 1000;
     t->ticket_answer_s = cfg->ticket_answer_ms / 1000;
@@ -467,6 +487,10 @@ static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
         cJSON *m = cJSON_CreateObject();
         char iso[32];
         cJSON_AddNumberToObject(m, "id", (double)ids[i]);
+        if (p->ms) {
+            cJSON_AddStringToObject(m, "milestone", p->ms->id);
+            cJSON_AddNumberToObject(m, "occurrence", p->occurrence);
+        }
         cJSON_AddStringToObject(m, "message", p->cm->id);
         cJSON_AddStringToObject(m, "kind", msg_kind_name(p->cm->kind));
         cJSON_AddStringToObject(m, "to", recipient_role_name(p->cm->to));
@@ -487,11 +511,13 @@ int intake_insert_messages(struct store *s, const struct message_owner *o,
 {
     for (int i = 0; i < n; i++) {
         const struct planned *p = &plans[i];
+        const char *milestone = p->ms ? p->ms->id : o->milestone;
         struct message_new mn = {
-            .trigger_id = o->trigger_id, .milestone = o->milestone, .message = p->cm->id,
+            .trigger_id = o->trigger_id, .milestone = milestone, .message = p->cm->id,
             .kind = msg_kind_name(p->cm->kind), .recipient = recipient_role_name(p->cm->to),
             .channel = p->channel, .window = window_class_name(p->cm->window),
-            .due_at = p->due_at, .expires_at = p->expires_at,
+            .due_at = p->due_at, .expires_at = p->expires_at, .occurrence = p->occurrence,
+            .vars = p->vars,
         };
         if (store_message_insert(s, &mn, &ids[i]))
             return HF_ERR_DB;
@@ -500,13 +526,53 @@ int intake_insert_messages(struct store *s, const struct message_owner *o,
             struct survey_new sn = {
                 .message_id = ids[i], .trigger_id = o->trigger_id, .survey = p->cm->survey,
                 .customer_id = o->customer_id, .project_id = o->project_id,
-                .milestone = o->milestone, .mobile = o->mobile, .openid = o->openid,
+                .milestone = milestone, .mobile = o->mobile, .openid = o->openid,
                 .created_at = now, .expires_at = p->expires_at,
             };
             if (store_survey_create(s, &sn))
                 return HF_ERR_DB;
         }
     }
+    return HF_OK;
+}
+
+/* What this trigger ends ("ends": the project's pending check-ins, or
+ * everything of a cancelled project), and, for a milestone with schedules
+ * (once per project: kickoff, completion), what an earlier trigger of it
+ * planned: pending messages are cancelled and planned again from this
+ * trigger's dates, except those already sent, which are dropped from the
+ * new plan. HF_OK or HF_ERR_DB. */
+static int end_and_replan(struct store *s, struct intake_trigger *t, const char *project_id,
+                          int64_t now)
+{
+    const struct milestone *m = t->m;
+    char why[160];
+    snprintf(why, sizeof why, "ended by the %s trigger", m->id);
+    if (m->ends_all && store_messages_cancel(s, project_id, NULL, NULL, "ended", why, now) < 0)
+        return HF_ERR_DB;
+    for (size_t i = 0; i < m->nends; i++)
+        if (store_messages_cancel(s, project_id, m->ends[i], NULL, "ended", why, now) < 0)
+            return HF_ERR_DB;
+    if (!m->nschedules)
+        return HF_OK;
+    snprintf(why, sizeof why, "planned again by a later %s trigger", m->id);
+    int n = store_messages_cancel(s, project_id, NULL, m->id, "replanned", why, now);
+    if (n < 0)
+        return HF_ERR_DB;
+    if (n > 0)
+        LOG_INFO("intake", "project=%s %s again: %d pending messages re-planned", project_id,
+                 m->id, n);
+    int kept = 0;
+    for (int i = 0; i < t->nplans; i++) {
+        const struct planned *p = &t->plans[i];
+        int sent = store_message_already_sent(s, project_id, m->id, p->ms ? p->ms->id : m->id,
+                                              p->cm->id, p->occurrence);
+        if (sent < 0)
+            return HF_ERR_DB;
+        if (!sent)
+            t->plans[kept++] = *p;
+    }
+    t->nplans = kept;
     return HF_OK;
 }
 
@@ -538,6 +604,7 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
         .id = str_of(cust, "id"), .name = str_of(cust, "name"), .title = t->title_defaulted ? NULL : str_of(cust, "title"),
         .mobile = str_of(cust, "mobile"), .openid = str_of(cust, "wechat_openid"),
         .preferred_channel = str_of(cust, "preferred_channel"),
+        .preferred_time = str_of(cust, "preferred_time"),
     };
     struct staff_rec staff[4];
     size_t nstaff = 0;
@@ -561,7 +628,7 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
     };
     int64_t trigger_id, ids[PLAN_MAX_MESSAGES];
     if (store_customer_upsert(s, &cr, now) || store_project_upsert(s, &pr, now) ||
-        store_trigger_insert(s, &tr, &trigger_id))
+        store_trigger_insert(s, &tr, &trigger_id) || end_and_replan(s, t, pr.id, now))
         goto rollback;
     struct message_owner own = {
         .trigger_id = trigger_id, .milestone = t->m->id, .customer_id = cr.id,

@@ -17,11 +17,16 @@
 #include "calendar.h"
 #include "catalogue.h"
 #include "config.h"
+#include "windows.h"
 
-#define PLAN_MAX_MESSAGES CATALOGUE_MAX_MESSAGES
+/* A trigger's own messages and those of its schedules. */
+#define PLAN_MAX_MESSAGES CATALOGUE_MAX_PLANNED
 
 struct planned {
     const struct cat_message *cm; /* borrowed from the catalogue */
+    const struct milestone *ms;   /* a scheduled message: its milestone; NULL: the trigger's */
+    const char *vars;             /* a scheduled message: the schedule's variables (JSON), or NULL */
+    int occurrence;               /* a scheduled message: 1, 2, ... within its schedule */
     const char *channel;          /* static adapter name */
     int64_t due_at;               /* UTC seconds, inside its window */
     int64_t expires_at;           /* after this it is not sent */
@@ -43,6 +48,16 @@ int plan_event(const struct config *cfg, const struct calendar *cal, const struc
                const char *event, int64_t occurred_at, int64_t now, const cJSON *customer,
                const cJSON *staff, struct planned *out, size_t max, char *err, size_t errlen);
 
+/* Plan the messages of @m's schedules (no trigger of their own: "day 7 and
+ * 15 after kickoff", "every 7 days") counted in days from @kickoff_date
+ * ("YYYY-MM-DD", or NULL: the local date of @occurred_at) or from the
+ * occurred date. Days already past at @now are skipped: a schedule never
+ * sends late. Returns how many were planned into @out, or -1 with @err. */
+int plan_schedules(const struct config *cfg, const struct calendar *cal,
+                   const struct milestone *m, int64_t occurred_at, const char *kickoff_date,
+                   int64_t now, const cJSON *customer, const cJSON *staff, struct planned *out,
+                   size_t max, char *err, size_t errlen);
+
 /* The customer-service manager of the config as a recipient object
  * {"name","wecom_id","phone","mobile"}, or NULL when none is configured.
  * Caller owns; cJSON_Delete(). */
@@ -54,6 +69,20 @@ int64_t plan_window_next(const struct config *cfg, const struct calendar *cal,
 /* 1 if @t is inside window class @w. */
 int plan_window_contains(const struct config *cfg, const struct calendar *cal,
                          enum window_class w, int64_t t);
+
+/* A customer's preferred contact time "HH:MM-HH:MM[,...]" as a window
+ * (on working days, as the survey window); -1 when it is malformed or not
+ * inside the notice hours (never at night). */
+int plan_preferred_window(const struct config *cfg, const char *pref, struct window_def *out);
+
+/* The window of a message: its class (@window: "survey", "notice", "any"),
+ * or for a customer survey with a preferred time @pref (NULL or "" for
+ * none) that preference. The first instant >= @t inside it (-1: none) /
+ * 1 if @t is inside it. */
+int64_t plan_message_next(const struct config *cfg, const struct calendar *cal,
+                          const char *window, const char *pref, int64_t t);
+int plan_message_contains(const struct config *cfg, const struct calendar *cal,
+                          const char *window, const char *pref, int64_t t);
 
 /* The channel for a recipient: the customer's preference, else WeChat when
  * an openid is known, else SMS, else the webhook; staff: WeCom, SMS,

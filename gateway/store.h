@@ -70,6 +70,7 @@ struct customer_rec {
     const char *id, *name, *mobile;
     const char *title;             /* NULL: keep the known one (new rows: 先生/女士) */
     const char *openid, *preferred_channel; /* NULL: keep the known one */
+    const char *preferred_time;    /* "19:00-20:30"; NULL: keep the known one */
 };
 int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t now);
 
@@ -94,8 +95,26 @@ struct message_new {
     const char *window;        /* window class: survey | notice | any */
     int64_t due_at;
     int64_t expires_at;
+    int occurrence;            /* planned by a schedule: 1, 2, ...; 0 otherwise */
+    const char *vars;          /* the schedule's variables (JSON object) or NULL */
 };
 int store_message_insert(struct store *s, const struct message_new *m, int64_t *id);
+
+/* Cancel pending messages of project @project_id (their open surveys
+ * expire): with @replanned_by, those of earlier triggers of that milestone
+ * (a repeated trigger re-plans what has not been sent); else those of
+ * milestone @milestone, or with @milestone NULL every customer notice and
+ * survey (the project ended). Records @code and @why on each. Returns how
+ * many, or -1. */
+int store_messages_cancel(struct store *s, const char *project_id, const char *milestone,
+                          const char *replanned_by, const char *code, const char *why,
+                          int64_t now);
+/* 1 if a trigger of @trigger_milestone for the project already sent (or is
+ * sending) message @message of @milestone (occurrence @occurrence, 0 for
+ * none), 0 if not, -1 on error. */
+int store_message_already_sent(struct store *s, const char *project_id,
+                               const char *trigger_milestone, const char *milestone,
+                               const char *message, int occurrence);
 
 /* ---- outbox --------------------------------------------------------- */
 
@@ -114,6 +133,8 @@ struct message_row {
     int64_t next_attempt_at;
     int attempts;
     int64_t survey_id;      /* a reminder: the survey it opens (its own id otherwise 0) */
+    char vars[256];         /* a scheduled message's variables (JSON object) or "" */
+    char preferred[96];     /* a customer survey: the customer's preferred time, or "" */
 };
 
 /* Claim up to @limit pending messages whose next attempt is due at @now,
@@ -267,6 +288,10 @@ int store_ticket_reopen(struct store *s, int64_t id, int64_t report_due, int64_t
 /* The ticket a (complaint) trigger opened: HF_OK or HF_ERR_NOTFOUND. */
 int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, int64_t *report_due,
                             int64_t *answer_due);
+/* Set (or with @pref NULL clear) a customer's preferred contact time.
+ * HF_OK, HF_ERR_NOTFOUND (no such customer) or HF_ERR_DB. */
+int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,
+                                      int64_t now);
 /* 1 if the customer replied TD/退订. */
 int store_customer_opted_out(struct store *s, const char *customer_id);
 

@@ -188,6 +188,14 @@ static const char *const migrations[] = {
      * others are merged into the one sent (its page links to them). */
     "ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
     "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;",
+
+    /* 6: the whole catalogue: messages planned by another milestone's
+     * schedule carry their occurrence (the 3rd weekly check-in) and the
+     * schedule's variables; a customer's own preferred contact window. */
+    "ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
+    "ALTER TABLE messages ADD COLUMN vars TEXT;"
+    "ALTER TABLE customers ADD COLUMN preferred_time TEXT;"
+    "CREATE INDEX triggers_project_milestone ON triggers(project_id, milestone);",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -255,6 +263,10 @@ enum stmt_id {
     ST_SURVEY_MERGE,
     ST_SURVEYS_MERGED_INTO,
     ST_SURVEY_BY_EXTEND,
+    ST_CANCEL_SURVEYS,
+    ST_CANCEL_MESSAGES,
+    ST_ALREADY_SENT,
+    ST_CUSTOMER_PREFERRED,
     ST__COUNT
 };
 
@@ -273,11 +285,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TRIGGER_BODY] = "SELECT body FROM triggers WHERE id = ?1",
     [ST_CUSTOMER_UPSERT] =
         "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
-        " created_at, updated_at) VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7)"
+        " created_at, updated_at, preferred_time)"
+        " VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7,?8)"
         " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = COALESCE(?3, title),"
         " mobile = excluded.mobile,"
         " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
         " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"
+        " preferred_time = COALESCE(excluded.preferred_time, preferred_time),"
         " updated_at = excluded.updated_at",
     [ST_PROJECT_UPSERT] =
         "INSERT INTO projects (id, customer_id, address, kickoff_date, created_at, updated_at)"
@@ -291,11 +305,14 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " VALUES (?1,?2,?3,?4,?5)",
     [ST_MESSAGE_INSERT] =
         "INSERT INTO messages (trigger_id, milestone, message, kind, recipient, channel, window,"
-        " state, due_at, expires_at, next_attempt_at, created_at, updated_at)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10)",
+        " state, due_at, expires_at, next_attempt_at, created_at, updated_at, occurrence, vars)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10,?11,?12)",
     [ST_CLAIM_SELECT] =
         "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
-        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0) FROM messages"
+        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"
+        " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"
+        "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"
+        " END FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
                         " updated_at = ?2 WHERE id = ?1",
@@ -443,6 +460,25 @@ static const char *const stmt_sql[ST__COUNT] = {
         "SELECT id, trigger_id, milestone, message, kind, recipient, channel, fallback_from,"
         " state, due_at, expires_at, next_attempt_at, attempts, provider_id, last_code,"
         " last_error, sent_at FROM messages WHERE id = ?1",
+    /* Cancelling a project's pending messages: those of the milestone ?2
+     * (or, ?2 NULL, every customer notice and survey), or with ?3 those of
+     * earlier triggers of the milestone ?3 (a repeated trigger re-plans). */
+#define CANCEL_WHERE                                                                           \
+    " m.state = 'pending' AND m.trigger_id IN (SELECT id FROM triggers WHERE project_id = ?1"  \
+    "   AND (?3 IS NULL OR milestone = ?3))"                                                   \
+    " AND (?3 IS NOT NULL OR (?2 IS NULL AND m.recipient = 'customer' AND m.kind <> 'alert')"   \
+    "      OR m.milestone = ?2)"
+    [ST_CANCEL_SURVEYS] = "UPDATE surveys SET state = 'expired' WHERE state = 'open' AND"
+                          " message_id IN (SELECT m.id FROM messages m WHERE" CANCEL_WHERE ")",
+    [ST_CANCEL_MESSAGES] = "UPDATE messages AS m SET state = 'cancelled', last_code = ?4,"
+                           " last_error = ?5, updated_at = ?6 WHERE" CANCEL_WHERE,
+#undef CANCEL_WHERE
+    [ST_ALREADY_SENT] =
+        "SELECT 1 FROM messages m JOIN triggers t ON t.id = m.trigger_id"
+        " WHERE t.project_id = ?1 AND t.milestone = ?2 AND m.milestone = ?3 AND m.message = ?4"
+        " AND COALESCE(m.occurrence, 0) = ?5 AND m.state IN ('sending','sent','delivered') LIMIT 1",
+    [ST_CUSTOMER_PREFERRED] =
+        "UPDATE customers SET preferred_time = ?2, updated_at = ?3 WHERE id = ?1",
 };
 
 struct store {
@@ -658,6 +694,7 @@ int store_customer_upsert(struct store *s, const struct customer_rec *c, int64_t
     bind_text(q, 5, c->openid);
     bind_text(q, 6, c->preferred_channel);
     sqlite3_bind_int64(q, 7, now);
+    bind_text(q, 8, c->preferred_time);
     return exec_stmt(s, q);
 }
 
@@ -702,10 +739,61 @@ int store_message_insert(struct store *s, const struct message_new *m, int64_t *
     sqlite3_bind_int64(q, 8, m->due_at);
     sqlite3_bind_int64(q, 9, m->expires_at);
     sqlite3_bind_int64(q, 10, clock_now());
+    bind_opt_int64(q, 11, m->occurrence, m->occurrence > 0);
+    bind_text(q, 12, m->vars);
     int rc = exec_stmt(s, q);
     if (rc == HF_OK)
         *id = sqlite3_last_insert_rowid(s->db);
     return rc;
+}
+
+int store_messages_cancel(struct store *s, const char *project_id, const char *milestone,
+                          const char *replanned_by, const char *code, const char *why, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CANCEL_SURVEYS);
+    bind_text(q, 1, project_id);
+    bind_text(q, 2, milestone);
+    bind_text(q, 3, replanned_by);
+    if (exec_stmt(s, q) != HF_OK)
+        return -1;
+    q = stmt(s, ST_CANCEL_MESSAGES);
+    bind_text(q, 1, project_id);
+    bind_text(q, 2, milestone);
+    bind_text(q, 3, replanned_by);
+    bind_text(q, 4, code);
+    bind_text(q, 5, why);
+    sqlite3_bind_int64(q, 6, now);
+    if (exec_stmt(s, q) != HF_OK)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,
+                                      int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_CUSTOMER_PREFERRED);
+    bind_text(q, 1, customer_id);
+    bind_text(q, 2, pref);
+    sqlite3_bind_int64(q, 3, now);
+    if (exec_stmt(s, q) != HF_OK)
+        return HF_ERR_DB;
+    return sqlite3_changes(s->db) ? HF_OK : HF_ERR_NOTFOUND;
+}
+
+int store_message_already_sent(struct store *s, const char *project_id,
+                               const char *trigger_milestone, const char *milestone,
+                               const char *message, int occurrence)
+{
+    sqlite3_stmt *q = stmt(s, ST_ALREADY_SENT);
+    bind_text(q, 1, project_id);
+    bind_text(q, 2, trigger_milestone);
+    bind_text(q, 3, milestone);
+    bind_text(q, 4, message);
+    sqlite3_bind_int(q, 5, occurrence);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- outbox ----------------------------------------------------------- */
@@ -737,6 +825,8 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
         m->next_attempt_at = sqlite3_column_int64(q, 10);
         m->attempts = sqlite3_column_int(q, 11) + 1; /* the one being claimed */
         m->survey_id = sqlite3_column_int64(q, 12);
+        col_copy(q, 13, m->vars, sizeof m->vars);
+        col_copy(q, 14, m->preferred, sizeof m->preferred);
         snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
     }
     if (n < limit && rc != SQLITE_DONE) {

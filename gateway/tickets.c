@@ -31,10 +31,16 @@ static cJSON *trigger_doc(struct gateway *gw, int64_t trigger_id)
 
 int tickets_event(struct gateway *gw, int64_t trigger_id, const char *event, int64_t now)
 {
+    return milestone_event(gw, trigger_id, NULL, event, now);
+}
+
+int milestone_event(struct gateway *gw, int64_t trigger_id, const char *milestone,
+                    const char *event, int64_t now)
+{
     cJSON *doc = trigger_doc(gw, trigger_id);
     if (!doc)
         return -1;
-    const char *mid = jstr(doc, "milestone");
+    const char *mid = milestone ? milestone : jstr(doc, "milestone");
     const struct milestone *m = mid ? catalogue_find(gw->cat, mid) : NULL;
     int n = 0;
     if (m) {

@@ -25,6 +25,10 @@ struct gateway;
  * inside the caller's transaction. Returns how many, or
  * -1 on a store error. */
 int tickets_event(struct gateway *gw, int64_t trigger_id, const char *event, int64_t now);
+/* The same for the messages of @milestone (NULL: the trigger's) marked
+ * on=@event, e.g. a scheduled survey's "answered_ok" thanks. */
+int milestone_event(struct gateway *gw, int64_t trigger_id, const char *milestone,
+                    const char *event, int64_t now);
 
 /* Open a ticket for a survey answer (@why names it for people) by making
  * the internal "complaint" trigger, inside the caller's transaction. The

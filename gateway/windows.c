@@ -24,6 +24,8 @@
  */
 #include "windows.h"
 
+#include <string.h>
+
 #include <time.h>
 
 #define WIN_DAY 86400
@@ -201,6 +203,30 @@ int window_parse_span(const char *s, int *start_min, int *end_min)
     return 0;
 }
 
+int window_parse_list(const char *s, struct window_def *w)
+{
+    struct window_def tmp = {0};
+    char span[12];
+    while (s && *s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        int a, b;
+        if (n != 11)
+            return -1;
+        memcpy(span, s, 11);
+        span[11] = '\0';
+        if (window_parse_span(span, &a, &b) || window_add_span(&tmp, a, b))
+            return -1;
+        s = comma ? comma + 1 : s + n;
+        if (comma && !*s)
+            return -1; /* a trailing comma */
+    }
+    if (tmp.nspans == 0)
+        return -1;
+    *w = tmp;
+    return 0;
+}
+
 int window_add_span(struct window_def *w, int start_min, int end_min)
 {
     if (!w || w->nspans < 0 || w->nspans >= WINDOW_MAX_SPANS)
@@ -305,6 +331,17 @@ int64_t local_day_start(int64_t t, int days)
 {
     int64_t day = win_day_of(t + win_off(t)) + days;
     return win_first_wall(day * WIN_DAY);
+}
+
+int64_t local_date_start(int y, int m, int d)
+{
+    /* Howard Hinnant's days_from_civil, the inverse of win_civil. */
+    int64_t yy = m <= 2 ? y - 1 : y;
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return win_first_wall((era * 146097 + doe - 719468) * WIN_DAY);
 }
 
 void local_date(int64_t t, int *y, int *m, int *d)

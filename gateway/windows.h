@@ -49,6 +49,15 @@ struct window_def {
 int window_parse_span(const char *s, int *start_min, int *end_min);
 
 /*
+ * Parse a list of spans "HH:MM-HH:MM[,HH:MM-HH:MM...]" (a customer's
+ * preferred contact time) into @w (spans only: the caller sets
+ * workdays_only). Returns 0, or -1 (and leaves @w untouched) when a span
+ * is malformed, they overlap, or there are none or more than
+ * WINDOW_MAX_SPANS.
+ */
+int window_parse_list(const char *s, struct window_def *w);
+
+/*
  * Add the span [@start_min, @end_min) to @w, keeping spans sorted.
  * Accepts 0 <= start < end <= 1440. Spans may touch (10:00-11:00 and
  * 11:00-12:00) but not overlap.
@@ -92,6 +101,9 @@ int64_t window_span_end(const struct window_def *w, const struct calendar *cal, 
  * change at 00:00), the first instant of that local date.
  */
 int64_t local_day_start(int64_t t, int days);
+
+/* UTC instant of local midnight of the date @y-@m-@d (same DST rule). */
+int64_t local_date_start(int y, int m, int d);
 
 /* Local calendar date of the UTC instant @t in the process time zone. */
 void local_date(int64_t t, int *y, int *m, int *d);

@@ -32,6 +32,9 @@ class BusyReplyTest(base.AnswerCase):
         self.assertEqual(len(rows), 1, rows)
         self.assertEqual((rows[0]["kind"], rows[0]["message"]), ("survey", "survey"))
         self.assertEqual(rows[0]["due_at"], iso_to_epoch("2026-11-25T15:00:00+08:00"))
+        # The hour they named is their preferred time for the surveys to come.
+        self.assertEqual(d.scalar("SELECT preferred_time FROM customers WHERE id = 'C-0042'"),
+                         "15:00-17:00")
         # The same push again changes nothing.
         self.assertEqual(self.reply(d, [base.smsup("现在不方便，明天下午三点再说")]),
                          (200, {"code": 0, "msg": "接收成功"}))

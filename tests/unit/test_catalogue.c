@@ -125,12 +125,12 @@ static void expect_template_error(const char *file, const char *tmpl_rest, const
 
 /* ---- the real catalogue -------------------------------------------------- */
 
-/* The seed catalogue of SPEC section 3, in file order; the engine's
- * schedules (construction_day7/15, weekly_checkin, warranty_followup,
- * campaign) add theirs. */
+/* Every milestone of SPEC section 3 is in the shipped catalogue (campaigns
+ * are triggers of their own, not catalogue milestones). */
 static const char *const shipped_ids[] = {
-    "material_inspection", "hidden_works_acceptance", "completion", "complaint",
-    "repair_request", "kickoff", "material_delivery_notice", "stage_acceptance",
+    "material_inspection", "hidden_works_acceptance", "completion", "kickoff",
+    "construction_day7", "construction_day15", "weekly_checkin", "complaint",
+    "repair_request", "warranty_followup", "material_delivery_notice", "stage_acceptance",
     "completion_appointment", "settlement_invite", "praise_received", "repair_done",
     "visit_unsigned", "design_ready",
 };
@@ -141,7 +141,8 @@ static void test_real_loads_the_seed_catalogue(void **state)
     assert_true(real->n >= HF_ARRAY_LEN(shipped_ids));
     for (size_t i = 0; i < HF_ARRAY_LEN(shipped_ids); i++)
         if (!catalogue_find(real, shipped_ids[i]))
-            fail_msg("milestone %s missing from %s", shipped_ids[i], REAL_CATALOGUE);
+            fail_msg("milestone %s of SPEC section 3 is missing from %s", shipped_ids[i],
+                     REAL_CATALOGUE);
     assert_null(catalogue_find(real, "kick_off"));
     assert_null(catalogue_find(real, ""));
     assert_null(catalogue_find(real, "Completion"));
@@ -855,6 +856,11 @@ static void test_markdown_rows(void **state)
     assert_non_null(strstr(md, "| `stage_acceptance` | 阶段验收<br>`vars.stage` | `survey` | "
                                "survey `stage_acceptance` to customer | on the trigger | survey "
                                "hours, working days |\n"));
+    /* Milestones planned by another one's schedules say so; "ends" is shown. */
+    assert_non_null(strstr(md, "| survey `construction_day7` to customer | day 7 from the kickoff "
+                               "date (`kickoff`) |"));
+    assert_non_null(strstr(md, "| every 7 days, 26 times, from the kickoff date (`kickoff`) |"));
+    assert_non_null(strstr(md, "| `completion` | 竣工验收<br>ends `weekly_checkin`, "));
     /* One row per message. */
     size_t rows = 0, msgs = 0;
     for (const char *p = md; (p = strchr(p, '\n')) != NULL; p++)
@@ -863,6 +869,32 @@ static void test_markdown_rows(void **state)
         msgs += real->ms[i].nmsgs;
     assert_int_equal(rows, msgs + 2);
     free(md);
+}
+
+/* Schedules and "ends" name milestones of the catalogue; a scheduled
+ * milestone schedules nothing itself and gets every variable it needs. */
+static void test_schedule_errors(void **state)
+{
+    (void)state;
+    expect_load_error("schedule_unknown_milestone.json",
+                      "milestones.fx.schedules[0].milestone: 'nope' is not in the catalogue");
+    expect_load_error("schedule_itself.json",
+                      "milestones.fx.schedules[0].milestone: 'fx' cannot schedule itself");
+    expect_load_error("schedule_chain.json",
+                      "milestones.fx.schedules[0].milestone: 'a' has schedules or opens tickets: "
+                      "it cannot be scheduled");
+    expect_load_error("schedule_both.json",
+                      "milestones.fx.schedules[0]: give either at_days or every_days with count");
+    expect_load_error("schedule_days_order.json",
+                      "milestones.fx.schedules[0].at_days: whole days 0..3650 in ascending "
+                      "order, each once");
+    expect_load_error("schedule_bad_from.json",
+                      "milestones.fx.schedules[0].from: must be \"kickoff_date\" or \"occurred\"");
+    expect_load_error("schedule_missing_variable.json",
+                      "milestones.fx.schedules[0].variables: 'a' needs 'stage'");
+    expect_load_error("ends_unknown.json", "milestones.fx.ends: 'nope' is not in the catalogue");
+    expect_load_error("ends_star_mixed.json",
+                      "milestones.fx.ends: must be an array of milestone ids, or [\"*\"] alone");
 }
 
 int main(void)
@@ -879,6 +911,7 @@ int main(void)
         T(test_engine_templates),
         T(test_markdown_rows),
         T(test_real_complaint),
+        T(test_schedule_errors),
         T(test_real_material_inspection),
         T(test_real_hidden_works_acceptance),
         T(test_real_completion),

@@ -430,10 +430,12 @@ static void test_minimal_trigger_fills_title(void **state)
         fail_msg("refused: %d %s %s: %s", e.status, e.code, e.field, e.message);
     assert_string_equal(doc_str(t.doc, "customer.title"), "先生/女士");
     assert_non_null(strstr(t.canonical, "\"title\":\"先生/女士\""));
-    assert_int_equal(t.nplans, 3);
+    assert_int_equal(t.nplans, 3 + 7); /* and the warranty follow-ups */
     expect_time(t.plans[0].due_at, "2026-09-30T16:00:00+08:00", "notice due");
     expect_time(t.plans[1].due_at, "2026-09-30T16:00:00+08:00", "survey due");
     expect_time(t.plans[2].due_at, "2026-10-08T10:30:00+08:00", "rating_confirm due");
+    assert_string_equal(t.plans[3].ms->id, "warranty_followup");
+    expect_time(t.plans[3].due_at, "2026-10-30T10:30:00+08:00", "first warranty follow-up");
     intake_trigger_cleanup(&t);
 }
 
@@ -523,7 +525,7 @@ static void test_reject_missing_milestone(void **state)
 static void test_reject_unknown_milestone(void **state)
 {
     (void)state;
-    expect_field_error("milestone", "\"roof_party\"", "unknown_milestone", "milestone");
+    expect_field_error("milestone", "\"kickoff_meeting\"", "unknown_milestone", "milestone");
     expect_field_error("milestone", "\"Completion\"", "unknown_milestone", "milestone");
 }
 

@@ -202,6 +202,121 @@ static void expect_all_in_window(const struct planned *p, int n, int64_t now)
     }
 }
 
+/* ---- schedules: messages no trigger of their own plans ------------------------ */
+
+/* Plan @m's schedules; must succeed with @want messages. */
+static int schedules_ok(const struct milestone *m, const char *occurred, const char *kickoff,
+                        const char *now, struct planned *out, int want)
+{
+    char err[256] = "";
+    int n = plan_schedules(cfg, cal, m, ts(occurred), kickoff, ts(now), customer, staff, out,
+                           PLAN_MAX_MESSAGES, err, sizeof err);
+    if (n != want)
+        fail_msg("plan_schedules(%s) = %d (%s), expected %d", m->id, n, err, want);
+    return n;
+}
+
+static void expect_scheduled(const struct planned *p, const char *milestone, int occurrence,
+                             const char *due)
+{
+    assert_non_null(p->ms);
+    assert_string_equal(p->ms->id, milestone);
+    assert_int_equal(p->occurrence, occurrence);
+    assert_string_equal(p->cm->id, "survey");
+    assert_int_equal(p->cm->kind, KIND_SURVEY);
+    expect_time(p->due_at, due, milestone);
+    assert_int_equal(p->expires_at - p->due_at, 7 * DAY);
+}
+
+/* Seed 000: day 7 and day 15 after kickoff; seed 002: every 7 days until
+ * completion (26 weeks at most), all in the survey window of working days. */
+static void test_kickoff_schedules(void **state)
+{
+    (void)state;
+    struct planned own[PLAN_MAX_MESSAGES], p[PLAN_MAX_MESSAGES];
+    plan_ok(ms(real, "kickoff"), "2026-11-23T09:00:00+08:00", "2026-11-23T09:00:00+08:00",
+            staff, own, 1);
+    expect_plan(&own[0], "survey", "2026-11-23T10:30:00+08:00", 7 * DAY);
+    assert_null(own[0].ms);
+    int n = schedules_ok(ms(real, "kickoff"), "2026-11-23T09:00:00+08:00", "2026-11-23",
+                         "2026-11-23T09:00:00+08:00", p, 28);
+    expect_scheduled(&p[0], "construction_day7", 1, "2026-11-30T10:30:00+08:00");
+    expect_scheduled(&p[1], "construction_day15", 1, "2026-12-08T10:30:00+08:00");
+    expect_scheduled(&p[2], "weekly_checkin", 1, "2026-11-30T10:30:00+08:00");
+    expect_scheduled(&p[3], "weekly_checkin", 2, "2026-12-07T10:30:00+08:00");
+    expect_scheduled(&p[27], "weekly_checkin", 26, "2027-05-24T10:30:00+08:00");
+    expect_all_in_window(p, n, ts("2026-11-23T09:00:00+08:00"));
+    for (int i = 0; i < n; i++)
+        assert_null(p[i].vars);
+}
+
+/* The days count from the project's kickoff date, not from when the
+ * trigger was sent; a check-in that falls in the National Day holiday goes
+ * on the first working day after it. */
+static void test_kickoff_date_and_holiday(void **state)
+{
+    (void)state;
+    struct planned p[PLAN_MAX_MESSAGES];
+    schedules_ok(ms(real, "kickoff"), "2026-09-01T18:00:00+08:00", "2026-09-03",
+                 "2026-09-01T18:00:00+08:00", p, 28);
+    expect_scheduled(&p[0], "construction_day7", 1, "2026-09-10T10:30:00+08:00");
+    expect_scheduled(&p[1], "construction_day15", 1, "2026-09-18T10:30:00+08:00");
+    /* day 28 = Thursday 1 October: the holiday runs to the 7th */
+    expect_scheduled(&p[5], "weekly_checkin", 4, "2026-10-08T10:30:00+08:00");
+}
+
+/* A kickoff reported late: days already past are skipped (a schedule never
+ * sends late), the rest keep their days. */
+static void test_kickoff_late_trigger_skips_past_days(void **state)
+{
+    (void)state;
+    struct planned p[PLAN_MAX_MESSAGES];
+    schedules_ok(ms(real, "kickoff"), "2026-11-24T10:00:00+08:00", "2026-11-01",
+                 "2026-11-24T10:00:00+08:00", p, 23);
+    /* day 7 (8th) and day 15 (16th) are gone, as are check-ins 1-3 */
+    expect_scheduled(&p[0], "weekly_checkin", 4, "2026-11-30T10:30:00+08:00");
+    expect_scheduled(&p[22], "weekly_checkin", 26, "2027-05-03T10:30:00+08:00");
+}
+
+/* Without a kickoff date the days count from the trigger's day. */
+static void test_kickoff_without_date(void **state)
+{
+    (void)state;
+    struct planned p[PLAN_MAX_MESSAGES];
+    schedules_ok(ms(real, "kickoff"), "2026-11-23T09:00:00+08:00", NULL,
+                 "2026-11-23T09:00:00+08:00", p, 28);
+    expect_scheduled(&p[0], "construction_day7", 1, "2026-11-30T10:30:00+08:00");
+}
+
+/* Completion plans the warranty follow-ups: the whole works for two years,
+ * plumbing and wiring for five (seed 002 保质期), each with its scope. */
+static void test_completion_warranty(void **state)
+{
+    (void)state;
+    struct planned p[PLAN_MAX_MESSAGES];
+    int n = schedules_ok(ms(real, "completion"), "2026-11-24T10:00:00+08:00", "2026-08-01",
+                         "2026-11-24T10:00:00+08:00", p, 7);
+    expect_scheduled(&p[0], "warranty_followup", 1, "2026-12-24T10:30:00+08:00");
+    assert_string_equal(p[0].vars, "{\"scope\":\"整体装修\"}");
+    expect_scheduled(&p[3], "warranty_followup", 4, "2028-11-23T10:30:00+08:00");
+    expect_scheduled(&p[4], "warranty_followup", 1, "2029-11-23T10:30:00+08:00");
+    assert_string_equal(p[4].vars, "{\"scope\":\"水电工程\"}");
+    expect_time(p[6].due_at, "2031-11-24T10:30:00+08:00", "5 years");
+    expect_all_in_window(p, n, ts("2026-11-24T10:00:00+08:00"));
+    const struct milestone *c = ms(real, "completion");
+    assert_int_equal(c->nends, 3);
+    assert_string_equal(c->ends[0], "weekly_checkin");
+}
+
+/* Milestones without schedules plan nothing more. */
+static void test_no_schedules(void **state)
+{
+    (void)state;
+    struct planned p[PLAN_MAX_MESSAGES];
+    schedules_ok(ms(real, "material_inspection"), "2026-11-24T10:00:00+08:00", NULL,
+                 "2026-11-24T10:00:00+08:00", p, 0);
+}
+
 /* ---- material_inspection ---------------------------------------------------- */
 
 static void test_material_tuesday_afternoon(void **state)
@@ -569,6 +684,12 @@ int main(void)
         T(test_channel_webhook_only),
         T(test_channel_webhook_disabled),
         T(test_channel_webhook_without_url),
+        T(test_kickoff_schedules),
+        T(test_kickoff_date_and_holiday),
+        T(test_kickoff_late_trigger_skips_past_days),
+        T(test_kickoff_without_date),
+        T(test_completion_warranty),
+        T(test_no_schedules),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

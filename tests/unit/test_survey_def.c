@@ -332,7 +332,6 @@ static const struct expect shipped[] = {
     {"complaint_followup", NULL, "handling_ok"},
     {"praise_verification", NULL, "praise_real"},
     {"visit_unsigned", NULL, NULL},
-    {"warranty_followup", NULL, "usable"},
 };
 
 static struct survey_set *load_real(void)

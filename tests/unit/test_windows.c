@@ -372,6 +372,22 @@ static void test_local_day_start(void **state)
     assert_string_equal(got, "2027-01-01T00:00:00+08:00");
 }
 
+static void test_local_date_start(void **state)
+{
+    (void)state;
+    assert_int_equal(local_date_start(2026, 11, 24), ts("2026-11-24T00:00:00+08:00"));
+    assert_int_equal(local_date_start(2024, 2, 29), ts("2024-02-29T00:00:00+08:00"));
+    assert_int_equal(local_date_start(2027, 1, 1), ts("2027-01-01T00:00:00+08:00"));
+    assert_int_equal(local_date_start(2000, 3, 1), ts("2000-03-01T00:00:00+08:00"));
+    /* the round trip with local_date over five years of days */
+    for (int64_t t = ts("2026-01-01T12:00:00+08:00"); t < ts("2031-01-01T00:00:00+08:00");
+         t += 86400) {
+        int y, m, d;
+        local_date(t, &y, &m, &d);
+        assert_int_equal(local_date_start(y, m, d), local_day_start(t, 0));
+    }
+}
+
 static void test_local_date(void **state)
 {
     (void)state;
@@ -573,6 +589,7 @@ int main(void)
         T(test_parse_span),
         T(test_add_span),
         T(test_local_day_start),
+        T(test_local_date_start),
         T(test_local_date),
         T(test_dst_new_york_notice_across_spring_forward),
         T(test_dst_opening_in_gap_moves_forward),
