@@ -457,7 +457,7 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
                           const char *file, const char *tdir, char *err, size_t errlen)
 {
     static const char *const keys[] = {"name", "variables", "messages", "opens_ticket",
-                                       "schedules", "ends"};
+                                       "schedules", "ends", "campaign"};
     char where[128];
     snprintf(where, sizeof where, "milestones.%s", m->id);
     if (!cJSON_IsObject(j)) {
@@ -475,6 +475,12 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
         return -1;
     }
     m->opens_ticket = cJSON_IsTrue(ticket);
+    const cJSON *campaign = cJSON_GetObjectItemCaseSensitive(j, "campaign");
+    if (campaign && !cJSON_IsBool(campaign)) {
+        snprintf(err, errlen, "%s: %s.campaign: must be true or false", file, where);
+        return -1;
+    }
+    m->campaign = cJSON_IsTrue(campaign);
     if (load_schedules(m, cJSON_GetObjectItemCaseSensitive(j, "schedules"),
                        cJSON_GetObjectItemCaseSensitive(j, "ends"), file, where, err, errlen))
         return -1;
@@ -512,6 +518,11 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
         struct cat_message *cm = &m->msgs[m->nmsgs++];
         if (load_message(c, m, cm, mj, file, tdir, mwhere, err, errlen))
             return -1;
+        if (m->campaign && (cm->kind != KIND_NOTICE || cm->on)) {
+            snprintf(err, errlen, "%s: %s.kind: a campaign sends notices to its customers only",
+                     file, mwhere);
+            return -1;
+        }
         for (size_t i = 0; i + 1 < m->nmsgs; i++) {
             if (strcmp(m->msgs[i].id, cm->id) == 0) {
                 snprintf(err, errlen, "%s: %s.id: '%s' is used twice", file, mwhere, cm->id);
@@ -575,6 +586,12 @@ struct catalogue *catalogue_load(const char *path, const char *templates_dir, ch
         }
         if (load_milestone(c, m, mj, path, templates_dir, err, errlen))
             goto fail;
+        if (m->campaign && (m->nschedules || m->nends || m->ends_all || m->opens_ticket)) {
+            snprintf(err, errlen,
+                     "%s: milestones.%s.campaign: a campaign has no schedules, ends or tickets",
+                     path, m->id);
+            goto fail;
+        }
     }
     if (resolve_schedules(c, path, err, errlen))
         goto fail;

@@ -89,6 +89,9 @@ struct milestone {
                                   trigger of this one cancels ("completion" ends
                                   "weekly_checkin"); */
     size_t nends;
+    int campaign;              /* a marketing campaign: the trigger names a list of known
+                                  customers ("customers": [ids]); only notices, only to
+                                  those who have not opted out, with the opt-out line */
     int ends_all;              /* "ends": ["*"]: every pending customer message of the
                                   project (a cancelled or refunded project) */
 };

@@ -129,6 +129,8 @@ cJSON *catalogue_check_render(const struct config *cfg, const struct milestone *
     struct sample_ctx c;
     sample_init(&c, cfg, m);
     cJSON *r = msg_template_render(t, sample_lookup, &c, sample_sign(cfg));
+    if (m->campaign)
+        msg_rendered_append(r, cfg->opt_out_text, sample_sign(cfg));
     free(c.link);
     return r;
 }
@@ -156,6 +158,8 @@ static int check_one(const struct config *cfg, const struct milestone *m,
     sample_init(&c, cfg, m);
     const char *sign = sample_sign(cfg);
     cJSON *r = msg_template_render(t, sample_lookup, &c, sign);
+    if (m->campaign) /* as dispatch.c sends it: with the opt-out line */
+        msg_rendered_append(r, cfg->opt_out_text, sign);
     char reason[512];
     if (c.missing) {
         snprintf(reason, sizeof reason, "no sample value for {{%s}} (catalogue_check.c)",

@@ -71,6 +71,7 @@ static const struct cfg_opt opts[] = {
     {"store.synchronous", CFG_SYNC, 0, F(synchronous_full), 0, 0, "full", NULL},
     {"company.name", CFG_STRING, CFG_REQUIRED, F(company_name), 0, 0, NULL, NULL},
     {"company.phone", CFG_STRING, CFG_REQUIRED, F(company_phone), 0, 0, NULL, NULL},
+    {"campaign.opt_out_text", CFG_STRING, 0, F(opt_out_text), 0, 0, "回复TD退订", NULL},
     {"catalogue", CFG_PATH, 0, F(catalogue_path), 0, 0, "milestones.json", NULL},
     {"holidays", CFG_PATH, 0, F(holidays_path), 0, 0, "holidays-cn.json", NULL},
     {"templates", CFG_PATH, 0, F(templates_dir), 0, 0, "../templates", NULL},

@@ -59,6 +59,7 @@ struct config {
     /* company.* */
     char *company_name;
     char *company_phone;
+    char *opt_out_text;              /* campaigns: the opt-out line ("回复TD退订") */
 
     /* paths of the data the catalogue is made of */
     char *catalogue_path;            /* milestones JSON */

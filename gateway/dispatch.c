@@ -597,13 +597,14 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
         finish_simple(d, row, MSG_FAILED, "store", "trigger body unreadable");
         return;
     }
-    if (strcmp(row->kind, "survey") == 0 && strcmp(row->recipient, "customer") == 0) {
+    if ((strcmp(row->kind, "survey") == 0 || m->campaign) &&
+        strcmp(row->recipient, "customer") == 0) {
         const cJSON *cu = cJSON_GetObjectItemCaseSensitive(doc, "customer");
         const char *cid = json_str(cu, "id");
         if (cid && store_customer_opted_out(gw->store, cid)) {
             cJSON_Delete(doc);
             finish_simple(d, row, MSG_CANCELLED, "opted_out",
-                          "the customer unsubscribed (TD/退订) from follow-up surveys");
+                          "the customer unsubscribed (TD/退订)");
             return;
         }
     }
@@ -693,6 +694,8 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
     const char *sign = gw->cfg->sms_sign_name ? gw->cfg->sms_sign_name : gw->cfg->company_name;
     j->rendered = msg_template_render(cm->tmpl, lookup_var, &rc, sign);
     cJSON_Delete(mvars);
+    if (m->campaign) /* marketing: how to stop it, on every channel */
+        msg_rendered_append(j->rendered, gw->cfg->opt_out_text, sign);
     j->project = cJSON_CreateObject();
     const cJSON *proj = cJSON_GetObjectItemCaseSensitive(doc, "project");
     cJSON_AddStringToObject(j->project, "id", json_str(proj, "id") ? json_str(proj, "id") : "");

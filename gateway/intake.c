@@ -10,10 +10,13 @@
  *    "customer": {"id", "name", "title"?, "mobile", "wechat_openid"?,
  *                 "preferred_channel"?, "preferred_time"?: "19:00-20:30"},
  *    "variables"?: {"name": "value"}}
+ * or, for a campaign milestone, "customers": ["id", ...] instead of
+ * project and customer (campaign.c).
  * Unknown keys are rejected so that a typo in an ERP integration shows at
  * once instead of silently dropping data.
  */
 #include "intake.h"
+#include "campaign.h"
 #include "log.h"
 #include "util.h"
 
@@ -378,7 +381,7 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         goto fail;
     }
     static const char *const keys[] = {"idempotency_key", "milestone", "occurred_at", "project",
-                                       "customer", "variables"};
+                                       "customer", "customers", "variables"};
     if (check_keys(doc, "", keys, HF_ARRAY_LEN(keys), e))
         goto fail;
     const char *key = get_string(doc, "idempotency_key", "idempotency_key", 1, 128, e);
@@ -417,6 +420,21 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
                       "occurred_at is more than 30 days in the past");
         goto fail;
     }
+    t->cfg = cfg;
+    t->cal = cal;
+    t->survey_id = -1;
+    if (t->m->campaign) {
+        /* Customers are looked up and planned one by one when stored. */
+        const cJSON *cvars = get_object(doc, "variables", "variables", 0, e);
+        if (e->status || campaign_validate(doc, e) || validate_variables(cvars, t->m, e))
+            goto fail;
+        goto canonical;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(doc, "customers")) {
+        api_error_set(e, 400, "unknown_field", "customers",
+                      "only campaign milestones take a list of customers");
+        goto fail;
+    }
     cJSON *project = (cJSON *)get_object(doc, "project", "project", 1, e);
     if (!project || validate_project(project, e))
         goto fail;
@@ -445,9 +463,9 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
         goto fail;
     }
     t->nplans = n + ns;
-    t->survey_id = -1;
     t->ticket_report_s = cfg->ticket_report_ms / 1000;
     t->ticket_answer_s = cfg->ticket_answer_ms / 1000;
+canonical:
     /* Member order carries no meaning in JSON: an ERP that re-serializes
      * its retry must get the first answer, not a conflict. */
     sort_members(doc);
@@ -481,9 +499,13 @@ static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
     cJSON_AddStringToObject(r, "milestone", t->m->id);
     if (t->ticket_id > 0)
         cJSON_AddNumberToObject(r, "ticket_id", (double)t->ticket_id);
-    cJSON *arr = cJSON_AddArrayToObject(r, "messages");
+    /* The trigger's own messages, then those its schedules planned
+     * (day 7 and 15, weekly check-ins, warranty follow-ups). */
+    cJSON *own = cJSON_AddArrayToObject(r, "messages");
+    cJSON *scheduled = t->m->nschedules ? cJSON_AddArrayToObject(r, "scheduled") : NULL;
     for (int i = 0; i < t->nplans; i++) {
         const struct planned *p = &t->plans[i];
+        cJSON *arr = p->ms ? scheduled : own;
         cJSON *m = cJSON_CreateObject();
         char iso[32];
         cJSON_AddNumberToObject(m, "id", (double)ids[i]);
@@ -579,6 +601,8 @@ static int end_and_replan(struct store *s, struct intake_trigger *t, const char 
 int intake_store(struct store *s, struct intake_trigger *t, const char *token_name, int64_t now,
                  int *status, char **response)
 {
+    if (t->m->campaign)
+        return campaign_store(s, t, token_name, now, status, response);
     char hash[65];
     char *prev = NULL;
     int rc = store_trigger_find(s, t->idem_key, hash, &prev);

@@ -28,6 +28,8 @@ struct intake_trigger {
     char hash[65];              /* SHA-256 hex of canonical */
     const char *idem_key;       /* borrowed from doc */
     const struct milestone *m;  /* borrowed from the catalogue in force */
+    const struct config *cfg;   /* borrowed: what it was validated with (campaigns plan */
+    const struct calendar *cal; /* per customer when they are stored) */
     int64_t occurred_at;
     int title_defaulted;        /* customer.title was absent: do not overwrite a known one */
     int64_t survey_id;          /* a ticket opened by a survey answer: that survey, else -1 */

@@ -21,6 +21,7 @@
 #include "util.h"
 
 struct store;
+struct cJSON;
 
 /* Message states (the outbox). */
 #define MSG_PENDING "pending"     /* waiting for its due time or next attempt */
@@ -288,6 +289,21 @@ int store_ticket_reopen(struct store *s, int64_t id, int64_t report_due, int64_t
 /* The ticket a (complaint) trigger opened: HF_OK or HF_ERR_NOTFOUND. */
 int store_ticket_by_trigger(struct store *s, int64_t trigger_id, int64_t *id, int64_t *report_due,
                             int64_t *answer_due);
+/* Campaigns: a trigger naming a list of customers. */
+int store_campaign_find(struct store *s, const char *idem_key, char body_hash[65],
+                        char **response);
+struct campaign_rec {
+    const char *idem_key, *body_hash, *milestone, *token_name, *response;
+    int64_t received_at;
+    int accepted, skipped;
+};
+int store_campaign_insert(struct store *s, const struct campaign_rec *c);
+/* A known customer for a campaign: {"customer": {id, name, title, mobile,
+ * wechat_openid?, preferred_channel?}, "opted_out": bool, "project"?: {id,
+ * address} (their newest)}. HF_OK (*out is the caller's), HF_ERR_NOTFOUND
+ * or HF_ERR_DB. */
+int store_campaign_customer(struct store *s, const char *customer_id, struct cJSON **out);
+
 /* Set (or with @pref NULL clear) a customer's preferred contact time.
  * HF_OK, HF_ERR_NOTFOUND (no such customer) or HF_ERR_DB. */
 int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,

@@ -195,7 +195,18 @@ static const char *const migrations[] = {
     "ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
     "ALTER TABLE messages ADD COLUMN vars TEXT;"
     "ALTER TABLE customers ADD COLUMN preferred_time TEXT;"
-    "CREATE INDEX triggers_project_milestone ON triggers(project_id, milestone);",
+    "CREATE INDEX triggers_project_milestone ON triggers(project_id, milestone);"
+    /* A campaign trigger (a list of customers) is one row here, for its
+     * idempotency, and one trigger per customer it reached. */
+    "CREATE TABLE campaigns ("
+    "  idem_key TEXT PRIMARY KEY,"
+    "  body_hash TEXT NOT NULL,"
+    "  milestone TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  token_name TEXT,"
+    "  accepted INTEGER NOT NULL,"
+    "  skipped INTEGER NOT NULL,"
+    "  response TEXT NOT NULL);",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -267,6 +278,9 @@ enum stmt_id {
     ST_CANCEL_MESSAGES,
     ST_ALREADY_SENT,
     ST_CUSTOMER_PREFERRED,
+    ST_CAMPAIGN_FIND,
+    ST_CAMPAIGN_INSERT,
+    ST_CAMPAIGN_CUSTOMER,
     ST__COUNT
 };
 
@@ -479,6 +493,15 @@ static const char *const stmt_sql[ST__COUNT] = {
         " AND COALESCE(m.occurrence, 0) = ?5 AND m.state IN ('sending','sent','delivered') LIMIT 1",
     [ST_CUSTOMER_PREFERRED] =
         "UPDATE customers SET preferred_time = ?2, updated_at = ?3 WHERE id = ?1",
+    [ST_CAMPAIGN_FIND] = "SELECT body_hash, response FROM campaigns WHERE idem_key = ?1",
+    [ST_CAMPAIGN_INSERT] =
+        "INSERT INTO campaigns (idem_key, body_hash, milestone, received_at, token_name, accepted,"
+        " skipped, response) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    /* The customer and their newest project. */
+    [ST_CAMPAIGN_CUSTOMER] =
+        "SELECT c.name, c.title, c.mobile, c.wechat_openid, c.preferred_channel, c.opted_out,"
+        " p.id, p.address FROM customers c LEFT JOIN projects p ON p.customer_id = c.id"
+        " WHERE c.id = ?1 ORDER BY p.updated_at DESC, p.id LIMIT 1",
 };
 
 struct store {
@@ -528,6 +551,12 @@ static int exec_stmt(struct store *s, sqlite3_stmt *q)
         return HF_ERR_DB;
     }
     return HF_OK;
+}
+
+static void col_copy(sqlite3_stmt *q, int col, char *dst, size_t n)
+{
+    const char *v = (const char *)sqlite3_column_text(q, col);
+    snprintf(dst, n, "%s", v ? v : "");
 }
 
 static int exec_id(struct store *s, enum stmt_id id)
@@ -768,6 +797,74 @@ int store_messages_cancel(struct store *s, const char *project_id, const char *m
     return sqlite3_changes(s->db);
 }
 
+int store_campaign_find(struct store *s, const char *idem_key, char body_hash[65], char **response)
+{
+    sqlite3_stmt *q = stmt(s, ST_CAMPAIGN_FIND);
+    bind_text(q, 1, idem_key);
+    int rc = sqlite3_step(q), out = HF_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        col_copy(q, 0, body_hash, 65);
+        *response = xstrdup((const char *)sqlite3_column_text(q, 1));
+        out = HF_OK;
+    } else if (rc == SQLITE_DONE) {
+        out = HF_ERR_NOTFOUND;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return out;
+}
+
+int store_campaign_insert(struct store *s, const struct campaign_rec *c)
+{
+    sqlite3_stmt *q = stmt(s, ST_CAMPAIGN_INSERT);
+    bind_text(q, 1, c->idem_key);
+    bind_text(q, 2, c->body_hash);
+    bind_text(q, 3, c->milestone);
+    sqlite3_bind_int64(q, 4, c->received_at);
+    bind_text(q, 5, c->token_name);
+    sqlite3_bind_int(q, 6, c->accepted);
+    sqlite3_bind_int(q, 7, c->skipped);
+    bind_text(q, 8, c->response);
+    return exec_stmt(s, q);
+}
+
+static void add_col_str(cJSON *o, const char *key, sqlite3_stmt *q, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(q, col);
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
+}
+
+int store_campaign_customer(struct store *s, const char *customer_id, cJSON **out)
+{
+    sqlite3_stmt *q = stmt(s, ST_CAMPAIGN_CUSTOMER);
+    bind_text(q, 1, customer_id);
+    int rc = sqlite3_step(q), ret = HF_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *c = cJSON_AddObjectToObject(o, "customer");
+        cJSON_AddStringToObject(c, "id", customer_id);
+        add_col_str(c, "name", q, 0);
+        add_col_str(c, "title", q, 1);
+        add_col_str(c, "mobile", q, 2);
+        add_col_str(c, "wechat_openid", q, 3);
+        add_col_str(c, "preferred_channel", q, 4);
+        cJSON_AddBoolToObject(o, "opted_out", sqlite3_column_int(q, 5) != 0);
+        if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+            cJSON *p = cJSON_AddObjectToObject(o, "project");
+            add_col_str(p, "id", q, 6);
+            add_col_str(p, "address", q, 7);
+        }
+        *out = o;
+        ret = HF_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = HF_ERR_NOTFOUND;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
 int store_customer_set_preferred_time(struct store *s, const char *customer_id, const char *pref,
                                       int64_t now)
 {
@@ -797,12 +894,6 @@ int store_message_already_sent(struct store *s, const char *project_id,
 }
 
 /* ---- outbox ----------------------------------------------------------- */
-
-static void col_copy(sqlite3_stmt *q, int col, char *dst, size_t n)
-{
-    const char *v = (const char *)sqlite3_column_text(q, col);
-    snprintf(dst, n, "%s", v ? v : "");
-}
 
 int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out)
 {
@@ -1375,7 +1466,10 @@ char *store_results_json(struct store *s, const struct result_filter *f, int64_t
              "   'supervisor', (SELECT name FROM project_staff WHERE project_id = s.project_id"
              "   AND role = 'supervisor'))) AS staff"
              " FROM surveys s JOIN messages m ON m.id = s.message_id"
-             " LEFT JOIN customers c ON c.id = s.customer_id WHERE 1");
+             " LEFT JOIN customers c ON c.id = s.customer_id"
+             /* a result once asked: not the surveys still waiting for their
+              * day (tomorrow's confirmation, next year's warranty visit) */
+             " WHERE (m.state NOT IN ('pending','sending') OR s.answered_at IS NOT NULL)");
     snprintf(cursor, sizeof cursor, "%lld", (long long)f->cursor);
     buf_puts(&sql, " AND s.message_id > CAST(?1 AS INTEGER)");
     binds[nb++] = cursor;

@@ -709,3 +709,37 @@ cJSON *msg_template_render(const struct msg_template *t, tmpl_lookup_fn lookup, 
     }
     return root;
 }
+
+/* Append @line to a text field of @obj (with a space when it does not end
+ * in sentence punctuation). */
+static void append_line(cJSON *obj, const char *key, const char *line)
+{
+    const char *old = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+    if (!old)
+        return;
+    char *joined = xasprintf("%s%s", old, line);
+    cJSON_ReplaceItemInObjectCaseSensitive(obj, key, json_checked(cJSON_CreateString(joined)));
+    free(joined);
+}
+
+void msg_rendered_append(cJSON *rendered, const char *line, const char *sms_sign_name)
+{
+    if (!line || !*line)
+        return;
+    append_line(rendered, "text", line);
+    cJSON *sms = cJSON_GetObjectItemCaseSensitive(rendered, "sms");
+    if (sms) {
+        append_line(sms, "preview", line);
+        size_t length =
+            sms_length(sms_sign_name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sms, "preview")));
+        cJSON_ReplaceItemInObjectCaseSensitive(sms, "length",
+                                               json_checked(cJSON_CreateNumber((double)length)));
+        cJSON_ReplaceItemInObjectCaseSensitive(sms, "segments",
+                                               json_checked(cJSON_CreateNumber(sms_segments(length))));
+    }
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(rendered, "wechat"), "data");
+    cJSON *remark = cJSON_GetObjectItemCaseSensitive(data, "remark");
+    if (remark)
+        append_line(remark, "value", line);
+}

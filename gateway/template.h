@@ -170,4 +170,10 @@ size_t sms_length(const char *sign_name, const char *text);
  * 0 for 0, 1 up to 70, above that ceil(length / 67). */
 int sms_segments(size_t length);
 
+/* Add @line (a campaign's opt-out line, "回复TD退订") at the end of a
+ * rendered message: its text, its SMS preview (length and segments
+ * counted again; an approved SMS template carries the line itself) and its
+ * WeChat "remark" field when there is one. */
+void msg_rendered_append(cJSON *rendered, const char *line, const char *sms_sign_name);
+
 #endif

@@ -56,6 +56,18 @@ class IntakeTest(E2ETestCase):
                 {"id": 3, "message": "rating_confirm", "kind": "survey", "to": "customer",
                  "channel": "webhook", "due_at": "2026-11-25T10:30:00+08:00",
                  "expires_at": "2026-12-02T10:30:00+08:00"},
+            ],
+            # Warranty follow-ups: the whole works for two years, plumbing
+            # and wiring for five (the catalogue's completion schedules).
+            "scheduled": [
+                {"id": 4 + i, "milestone": "warranty_followup", "occurrence": occ,
+                 "message": "survey", "kind": "survey", "to": "customer", "channel": "webhook",
+                 "due_at": due + "T10:30:00+08:00", "expires_at": exp + "T10:30:00+08:00"}
+                for i, (occ, due, exp) in enumerate([
+                    (1, "2026-12-24", "2026-12-31"), (2, "2027-05-24", "2027-05-31"),
+                    (3, "2027-11-24", "2027-12-01"), (4, "2028-11-23", "2028-11-30"),
+                    (1, "2029-11-23", "2029-11-30"), (2, "2030-11-25", "2030-12-02"),
+                    (3, "2031-11-24", "2031-12-01")])
             ]})
 
         trig = self.d.rows("SELECT * FROM triggers")
@@ -70,7 +82,7 @@ class IntakeTest(E2ETestCase):
 
         msgs = self.d.rows("SELECT id, trigger_id, milestone, message, kind, recipient, channel,"
                            " window, state, due_at, expires_at, next_attempt_at, attempts"
-                           " FROM messages ORDER BY id")
+                           " FROM messages WHERE milestone = 'completion' ORDER BY id")
         self.assertEqual(msgs, [
             {"id": 1, "trigger_id": 1, "milestone": "completion", "message": "notice",
              "kind": "notice", "recipient": "customer", "channel": "webhook", "window": "notice",
@@ -121,7 +133,7 @@ class IntakeTest(E2ETestCase):
         self.assertEqual(raw2, raw1)
         self.assertEqual(self.d.counts(), before)
         self.assertEqual(before["triggers"], 1)
-        self.assertEqual(before["messages"], 3)
+        self.assertEqual(before["messages"], 3 + 7)  # and the warranty follow-ups
         # The same document with other spacing is the same body.
         spaced = json.dumps(b, ensure_ascii=False, indent=4)
         s3, r3, raw3 = self.d.post_trigger(spaced)
@@ -161,7 +173,7 @@ class IntakeTest(E2ETestCase):
         statuses = sorted(r[0] for r in results)
         self.assertEqual(statuses, [200] * 7 + [202], results)
         self.assertEqual(len({r[1] for r in results}), 1, results)
-        self.assertEqual((self.d.counts()["triggers"], self.d.counts()["messages"]), (1, 3))
+        self.assertEqual((self.d.counts()["triggers"], self.d.counts()["messages"]), (1, 3 + 7))
 
     def test_same_key_different_body_409(self):
         b = body()
@@ -395,8 +407,8 @@ class IntakeTest(E2ETestCase):
         self.assertIsInstance(h["uptime_s"], (int, float))
 
     def test_metrics(self):
-        for _ in range(2):
-            s, r, _ = self.d.post_trigger(body())
+        for project in ("P-1", "P-2"):
+            s, r, _ = self.d.post_trigger(body(project={"id": project}))
             self.assertEqual(s, 202, r)
         b = body("material_inspection")
         self.assertEqual(self.d.post_trigger(b)[0], 202)
@@ -412,7 +424,8 @@ class IntakeTest(E2ETestCase):
         self.assertIn('huifang_triggers_total{outcome="replayed"} 1', lines)
         self.assertIn('huifang_triggers_total{outcome="rejected",reason="bad_request"} 1', lines)
         self.assertIn('huifang_triggers_total{outcome="rejected",reason="auth"} 1', lines)
-        self.assertIn('huifang_messages{state="pending",channel="webhook"} 8', lines)
+        # 2 x (3 + 7 warranty follow-ups) + 2
+        self.assertIn('huifang_messages{state="pending",channel="webhook"} 22', lines)
         self.assertIn('huifang_queue_depth 0', lines)  # all due at 15:30 or later
         self.assertIn('huifang_send_latency_seconds_bucket{le="+Inf"} 0', lines)
         self.assertIn('huifang_send_latency_seconds_count 0', lines)

@@ -964,8 +964,9 @@ class ResultsTest(AnswerCase):
         self.assertEqual(self.post_page(d, self.page_token(m, b["survey"]),
                                         dict(COMPLETION_FORM, score="8",
                                              suggestion="卫生间有点渗水，请派人看看"))[0], 200)
-        all_ids = sorted([a["survey"], a["rating_confirm"], b["survey"], b["rating_confirm"],
-                          c["survey"]])
+        # The rating confirmations (tomorrow) and the warranty follow-ups
+        # (next month on) have not been asked yet: they are no results yet.
+        all_ids = sorted([a["survey"], b["survey"], c["survey"]])
 
         def ids_of(query):
             status, resp = self.cs_get(d, "/v1/results" + query)
@@ -973,18 +974,15 @@ class ResultsTest(AnswerCase):
             return [r["id"] for r in resp["results"]]
 
         self.assertEqual(ids_of(""), all_ids)
-        self.assertEqual(ids_of("?milestone=completion"),
-                         sorted([a["survey"], a["rating_confirm"], b["survey"],
-                                 b["rating_confirm"]]))
+        self.assertEqual(ids_of("?milestone=completion"), sorted([a["survey"], b["survey"]]))
         self.assertEqual(ids_of("?milestone=material_inspection"), [c["survey"]])
         self.assertEqual(ids_of("?state=answered"), sorted([a["survey"], b["survey"]]))
-        self.assertEqual(ids_of("?state=open"), sorted([a["rating_confirm"], b["rating_confirm"],
-                                                        c["survey"]]))
+        self.assertEqual(ids_of("?state=open"), [c["survey"]])
         self.assertEqual(ids_of("?score_max=6"), [a["survey"]])
         self.assertEqual(ids_of("?score_min=7"), [b["survey"]])
         self.assertEqual(ids_of("?flagged=1"), [b["survey"]])
         self.assertEqual(ids_of("?project=P-2026-0044"), [c["survey"]])
-        self.assertEqual(ids_of("?customer=C-0043"), sorted([b["survey"], b["rating_confirm"]]))
+        self.assertEqual(ids_of("?customer=C-0043"), [b["survey"]])
         self.assertEqual(ids_of("?from=2026-11-24T00:00:00%2B08:00"), all_ids)
         self.assertEqual(ids_of("?to=2026-11-24T00:00:00%2B08:00"), [])
         self.assertEqual(ids_of("?milestone=completion&state=answered&score_max=6"), [a["survey"]])
@@ -1016,9 +1014,9 @@ class ResultsTest(AnswerCase):
             self.assertEqual(resp["next_cursor"], seen[-1])
             cursor = resp["next_cursor"]
         self.assertEqual(seen, all_ids)
-        status, resp = self.cs_get(d, "/v1/results?limit=2&cursor=%d" % all_ids[1])
+        status, resp = self.cs_get(d, "/v1/results?limit=2&cursor=%d" % all_ids[0])
         self.assertEqual(([x["id"] for x in resp["results"]], resp["next_cursor"]),
-                         (all_ids[2:4], all_ids[3]))
+                         (all_ids[1:3], all_ids[2]))
 
     def test_results_bad_parameters_and_auth(self):
         m, d = self.start_webhook()

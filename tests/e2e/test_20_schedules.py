@@ -11,7 +11,7 @@ from harness import E2ETestCase, TUESDAY_1505, trigger_body, wait_until, epoch, 
 
 def by_milestone(resp):
     out = {}
-    for m in resp["messages"]:
+    for m in resp["messages"] + resp.get("scheduled", []):
         out.setdefault(m.get("milestone", resp["milestone"]), []).append(m)
     return out
 
@@ -38,7 +38,8 @@ class SchedulesTest(E2ETestCase):
     def test_kickoff_plans_the_construction_surveys(self):
         resp = self.trigger("kickoff")
         ms = by_milestone(resp)
-        self.assertEqual([m["message"] for m in ms["kickoff"]], ["survey"])
+        self.assertEqual([m["message"] for m in resp["messages"]], ["survey"])
+        self.assertEqual(len(resp["scheduled"]), 28)
         self.assertEqual(ms["construction_day7"][0]["due_at"], "2026-12-01T10:30:00+08:00")
         self.assertEqual(ms["construction_day15"][0]["due_at"], "2026-12-09T10:30:00+08:00")
         weekly = ms["weekly_checkin"]
@@ -116,6 +117,24 @@ class SchedulesTest(E2ETestCase):
         self.assertEqual(rec["milestone"], "warranty_followup")
         self.assertIn("整体装修", rec["text"])
         self.assertIn("/s/", rec["text"])
+
+    def test_cancelled_project_ends_every_customer_message(self):
+        kickoff = self.trigger("kickoff")
+        other = self.trigger("kickoff", project={"id": "P-OTHER"}, customer={"id": "C-OTHER"})
+        status, resp, _ = self.d.post_trigger(trigger_body(
+            "project_cancelled", occurred_at="2026-11-24T15:00:00+08:00",
+            variables={"reason": "客户退单"}))
+        self.assertEqual(status, 202, resp)
+        rows = self.d.rows("SELECT state, last_code, count(*) AS n FROM messages"
+                           " WHERE trigger_id = ? GROUP BY state, last_code",
+                           kickoff["trigger_id"])
+        states = {(r["state"], r["last_code"]): r["n"] for r in rows}
+        # Everything not sent yet is cancelled; what already went stays.
+        self.assertEqual(states.get(("cancelled", "ended")), 28, states)
+        self.assertEqual(sum(n for (st, _), n in states.items() if st == "pending"), 0, states)
+        self.assertEqual(self.d.scalar("SELECT COUNT(*) FROM messages WHERE trigger_id = ?"
+                                       " AND state = 'pending' AND milestone = 'weekly_checkin'",
+                                       other["trigger_id"]), 26)
 
 
 if __name__ == "__main__":

@@ -892,6 +892,10 @@ static void test_schedule_errors(void **state)
                       "milestones.fx.schedules[0].from: must be \"kickoff_date\" or \"occurred\"");
     expect_load_error("schedule_missing_variable.json",
                       "milestones.fx.schedules[0].variables: 'a' needs 'stage'");
+    expect_load_error("campaign_survey.json",
+                      "milestones.fx.messages[0].kind: a campaign sends notices to its customers only");
+    expect_load_error("campaign_ends.json",
+                      "milestones.fx.campaign: a campaign has no schedules, ends or tickets");
     expect_load_error("ends_unknown.json", "milestones.fx.ends: 'nope' is not in the catalogue");
     expect_load_error("ends_star_mixed.json",
                       "milestones.fx.ends: must be an array of milestone ids, or [\"*\"] alone");

@@ -372,6 +372,28 @@ static void test_local_day_start(void **state)
     assert_string_equal(got, "2027-01-01T00:00:00+08:00");
 }
 
+static void test_parse_list(void **state)
+{
+    (void)state;
+    struct window_def w = {0};
+    assert_int_equal(window_parse_list("19:00-20:30", &w), 0);
+    assert_int_equal(w.nspans, 1);
+    assert_int_equal(w.spans[0].start_min, 19 * 60);
+    assert_int_equal(w.spans[0].end_min, 20 * 60 + 30);
+    assert_int_equal(window_parse_list("15:00-17:00,09:00-10:00", &w), 0);
+    assert_int_equal(w.nspans, 2);
+    assert_int_equal(w.spans[0].start_min, 9 * 60); /* sorted */
+    static const char *const bad[] = {"", "19:00", "19:00-20:00,", ",19:00-20:00",
+                                      "19:00-20:00,19:30-21:00", "20:00-19:00",
+                                      "19:00-20:00 ", "9:00-10:00", "19:00-20:00;21:00-22:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct window_def keep = w;
+        if (window_parse_list(bad[i], &w) == 0)
+            fail_msg("'%s' parsed", bad[i]);
+        assert_memory_equal(&keep, &w, sizeof w); /* untouched */
+    }
+}
+
 static void test_local_date_start(void **state)
 {
     (void)state;
@@ -590,6 +612,7 @@ int main(void)
         T(test_add_span),
         T(test_local_day_start),
         T(test_local_date_start),
+        T(test_parse_list),
         T(test_local_date),
         T(test_dst_new_york_notice_across_spring_forward),
         T(test_dst_opening_in_gap_moves_forward),
