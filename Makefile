@@ -44,9 +44,9 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
-             gateway/answers.c gateway/tickets.c gateway/api.c gateway/api_triggers.c \
+             gateway/answers.c gateway/tickets.c gateway/tasks.c gateway/api.c gateway/api_triggers.c \
              gateway/api_callbacks.c gateway/api_surveys.c gateway/api_results.c gateway/api_wechat.c \
-             gateway/api_customers.c gateway/campaign.c \
+             gateway/api_customers.c gateway/campaign.c gateway/api_tasks.c \
              gateway/gateway.c
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
@@ -73,14 +73,16 @@ test_catalogue_OBJS := gateway/catalogue.c gateway/catalogue_check.c gateway/sur
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
-test_intake_OBJS := gateway/intake.c gateway/campaign.c gateway/plan.c gateway/http_error.c gateway/store_sqlite.c \
+test_intake_OBJS := gateway/intake.c gateway/campaign.c gateway/tasks.c gateway/plan.c \
+                    gateway/http_error.c gateway/store_sqlite.c \
                     $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_webhook_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_wechat_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_wecom_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_aliyun_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_tencent_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
-UNIT_TESTS += test_survey_def test_survey_token test_dispatch
+UNIT_TESTS += test_survey_def test_survey_token test_dispatch test_tasks
+test_tasks_OBJS := $(test_intake_OBJS)
 test_dispatch_OBJS := $(DAEMON_SRCS)
 test_survey_token_OBJS := gateway/survey_token.c gateway/util.c gateway/log.c
 test_survey_def_OBJS := gateway/survey_def.c gateway/util.c gateway/log.c

@@ -8,6 +8,7 @@
 #include "http_error.h"
 #include "log.h"
 #include "outbound.h"
+#include "tasks.h"
 #include "tokens.h"
 #include "windows.h"
 
@@ -156,6 +157,7 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
     buf_puts(&b, "# HELP huifang_holiday_calendar_days_ahead Days ahead the holiday file covers "
                  "(warns below 60).\n# TYPE huifang_holiday_calendar_days_ahead gauge\n");
     buf_printf(&b, "huifang_holiday_calendar_days_ahead %d\n", gw->calendar_days_ahead);
+    tasks_metrics(gw, &b);
     resp->status = 200;
     resp->body = buf_steal(&b);
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -209,5 +211,8 @@ const struct http_route api_routes[] = {
     {"POST", "/v1/customers/", 1, 1, api_post_customer, NULL},
     {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL},
     {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL},
+    {"GET", "/v1/tasks", 0, 0, api_get_tasks, NULL},
+    {"GET", "/v1/tasks/", 1, 0, api_get_task, NULL},
+    {"POST", "/v1/tasks/", 1, 1, api_post_task, NULL},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

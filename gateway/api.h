@@ -10,6 +10,7 @@
  *   GET  /v1/results            callback results (cs/admin, api_results.c)
  *   GET  /v1/tickets[/<id>], POST /v1/tickets/<id>/report|resolve (cs/admin)
  *   GET/POST /wechat/callback   WeChat server callback (api_wechat.c)
+ *   GET  /v1/tasks[/<id>], POST /v1/tasks/<id>/done (cs/admin, api_tasks.c)
  *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
  */
 #ifndef HF_API_H
@@ -60,6 +61,13 @@ enum http_result api_wechat_get(struct gateway *gw, struct http_request *req,
                                 struct http_response *resp);
 enum http_result api_wechat_post(struct gateway *gw, struct http_request *req,
                                  struct http_response *resp);
+/* Staff tasks (api_tasks.c). */
+enum http_result api_get_tasks(struct gateway *gw, struct http_request *req,
+                               struct http_response *resp);
+enum http_result api_get_task(struct gateway *gw, struct http_request *req,
+                              struct http_response *resp);
+enum http_result api_post_task(struct gateway *gw, struct http_request *req,
+                               struct http_response *resp);
 /* POST /v1/customers/<id>/preferences (api_customers.c). */
 enum http_result api_post_customer(struct gateway *gw, struct http_request *req,
                                    struct http_response *resp);

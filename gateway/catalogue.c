@@ -17,8 +17,12 @@
  *           "from": "kickoff_date" | "occurred",
  *           "at_days": [7, 15]  or  "every_days": 7, "count": 26,
  *           "variables": {"scope": "水电"}}],             (optional)
- *        "ends": ["weekly_checkin"] | ["*"]}}}            (optional: pending messages of the
+ *        "ends": ["weekly_checkin"] | ["*"],             (optional: pending messages of the
  *                                                          project this trigger cancels)
+ *        "tasks": [                                     (optional: staff tasks, see load_tasks)
+ *          {"id": "contact", "title": "...", "to": "cs_manager", "due": "2h",
+ *           "after": "paperwork", "remind": "30m", "note_required": true}
+ *        ]}}}
  */
 #include "catalogue.h"
 #include "util.h"
@@ -72,7 +76,8 @@ static const char *const common_vars[] = {
 static const char *const survey_vars[] = {"survey.link", "survey.expires", "survey.token"};
 /* Staff alerts may show the customer's full number to the staff member. */
 static const char *const alert_vars[] = {"customer.mobile", "ticket.id", "ticket.report_due",
-                                         "ticket.answer_due"};
+                                         "ticket.answer_due", "task.id", "task.title",
+                                         "task.due", "task.role"};
 
 int catalogue_var_known(const struct milestone *m, enum msg_kind kind, const char *name)
 {
@@ -153,12 +158,13 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
     }
     cm->fatigue_exempt = cJSON_IsTrue(exempt);
     if (on) {
-        if (!cJSON_IsString(on) || (strcmp(on->valuestring, "escalation") &&
-                                    strcmp(on->valuestring, "resolved") &&
-                                    strcmp(on->valuestring, "answered_ok"))) {
+        if (!cJSON_IsString(on) ||
+            (strcmp(on->valuestring, "escalation") && strcmp(on->valuestring, "resolved") &&
+             strcmp(on->valuestring, "answered_ok") && strcmp(on->valuestring, "task_due") &&
+             strcmp(on->valuestring, "task_overdue"))) {
             snprintf(err, errlen,
-                     "%s: %s.on: must be \"escalation\", \"resolved\" or \"answered_ok\"", file,
-                     where);
+                     "%s: %s.on: must be \"escalation\", \"resolved\", \"answered_ok\", "
+                     "\"task_due\" or \"task_overdue\"", file, where);
             return -1;
         }
         cm->on = xstrdup(on->valuestring);
@@ -256,6 +262,122 @@ static int load_message(struct catalogue *c, struct milestone *m, struct cat_mes
         size_t n = strlen(err);
         snprintf(err + n, errlen > n ? errlen - n : 0, " (referenced by %s: %s)", file, where);
         return -1;
+    }
+    return 0;
+}
+
+/* The milestone's staff tasks (key "tasks"), e.g. seed 002's refund
+ * procedure: [{"id": "contact", "title": "2小时内联系客户…", "to": "cs_manager",
+ * "due": "2h"}, {"id": "private_check_1", …, "due": "15d", "after": "paperwork"}].
+ * "due" counts from the trigger's occurred_at, or, with "after", from the
+ * moment the earlier task is marked done. "remind" (default a quarter of
+ * "due", at most a day) is how long before the due time the task's role
+ * is reminded. Messages "on": "task_due" / "task_overdue" are the reminder
+ * and the escalation; they need tasks, and alerts. */
+static int load_tasks(struct milestone *m, const cJSON *tasks, const char *file,
+                      const char *where, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"id", "title", "to", "due", "after", "remind",
+                                       "note_required"};
+    for (size_t i = 0; i < m->nmsgs; i++) {
+        const struct cat_message *cm = &m->msgs[i];
+        if (!cm->on || strncmp(cm->on, "task_", 5) != 0)
+            continue;
+        if (!tasks) {
+            snprintf(err, errlen, "%s: %s.messages[%zu].on: \"%s\" needs the milestone's tasks",
+                     file, where, i, cm->on);
+            return -1;
+        }
+        if (cm->kind != KIND_ALERT) {
+            snprintf(err, errlen, "%s: %s.messages[%zu].on: \"%s\" messages are staff alerts",
+                     file, where, i, cm->on);
+            return -1;
+        }
+    }
+    if (!tasks)
+        return 0;
+    if (!cJSON_IsArray(tasks) || cJSON_GetArraySize(tasks) == 0 ||
+        cJSON_GetArraySize(tasks) > CATALOGUE_MAX_TASKS) {
+        snprintf(err, errlen, "%s: %s.tasks: must be an array of 1 to %d tasks", file, where,
+                 CATALOGUE_MAX_TASKS);
+        return -1;
+    }
+    m->tasks = xcalloc((size_t)cJSON_GetArraySize(tasks), sizeof *m->tasks);
+    const cJSON *tj;
+    cJSON_ArrayForEach(tj, tasks) {
+        char tw[160];
+        snprintf(tw, sizeof tw, "%s.tasks[%zu]", where, m->ntasks);
+        struct cat_task *t = &m->tasks[m->ntasks++];
+        t->after = -1;
+        if (!cJSON_IsObject(tj)) {
+            snprintf(err, errlen, "%s: %s: must be an object", file, tw);
+            return -1;
+        }
+        if (check_keys(tj, keys, HF_ARRAY_LEN(keys), file, tw, err, errlen))
+            return -1;
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(tj, "id");
+        const cJSON *title = cJSON_GetObjectItemCaseSensitive(tj, "title");
+        const cJSON *to = cJSON_GetObjectItemCaseSensitive(tj, "to");
+        const cJSON *due = cJSON_GetObjectItemCaseSensitive(tj, "due");
+        const cJSON *after = cJSON_GetObjectItemCaseSensitive(tj, "after");
+        const cJSON *remind = cJSON_GetObjectItemCaseSensitive(tj, "remind");
+        const cJSON *note = cJSON_GetObjectItemCaseSensitive(tj, "note_required");
+        if (!cJSON_IsString(id) || !valid_ident(id->valuestring)) {
+            snprintf(err, errlen, "%s: %s.id: must be a name of [a-z0-9_]", file, tw);
+            return -1;
+        }
+        t->id = xstrdup(id->valuestring);
+        for (size_t i = 0; i + 1 < m->ntasks; i++) {
+            if (strcmp(m->tasks[i].id, t->id) == 0) {
+                snprintf(err, errlen, "%s: %s.id: '%s' is used twice", file, tw, t->id);
+                return -1;
+            }
+        }
+        if (!cJSON_IsString(title) || !*title->valuestring ||
+            utf8_chars(title->valuestring) > 100) {
+            snprintf(err, errlen, "%s: %s.title: must be 1 to 100 characters", file, tw);
+            return -1;
+        }
+        t->title = xstrdup(title->valuestring);
+        int r = cJSON_IsString(to) ? name_index(role_names, HF_ARRAY_LEN(role_names),
+                                                to->valuestring)
+                                   : -1;
+        if (r <= (int)RCPT_CUSTOMER) {
+            snprintf(err, errlen,
+                     "%s: %s.to: must be pm, designer, foreman, supervisor or cs_manager", file,
+                     tw);
+            return -1;
+        }
+        t->to = (enum recipient_role)r;
+        if (!cJSON_IsString(due) || duration_parse_ms(due->valuestring, &t->due_ms) ||
+            t->due_ms < 1000) {
+            snprintf(err, errlen, "%s: %s.due: must be a duration of at least 1s, e.g. \"2h\", "
+                     "\"5d\"", file, tw);
+            return -1;
+        }
+        t->remind_ms = t->due_ms / 4 < 86400000 ? t->due_ms / 4 : 86400000;
+        if (remind && (!cJSON_IsString(remind) ||
+                       duration_parse_ms(remind->valuestring, &t->remind_ms) ||
+                       t->remind_ms > t->due_ms)) {
+            snprintf(err, errlen, "%s: %s.remind: must be a duration no longer than due", file,
+                     tw);
+            return -1;
+        }
+        if (after) {
+            for (size_t i = 0; cJSON_IsString(after) && i + 1 < m->ntasks; i++)
+                if (strcmp(m->tasks[i].id, after->valuestring) == 0)
+                    t->after = (int)i;
+            if (t->after < 0) {
+                snprintf(err, errlen, "%s: %s.after: must name an earlier task of this milestone",
+                         file, tw);
+                return -1;
+            }
+        }
+        if (note && !cJSON_IsBool(note)) {
+            snprintf(err, errlen, "%s: %s.note_required: must be true or false", file, tw);
+            return -1;
+        }
+        t->note_required = cJSON_IsTrue(note);
     }
     return 0;
 }
@@ -457,7 +579,7 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
                           const char *file, const char *tdir, char *err, size_t errlen)
 {
     static const char *const keys[] = {"name", "variables", "messages", "opens_ticket",
-                                       "schedules", "ends", "campaign"};
+                                       "schedules", "ends", "campaign", "tasks"};
     char where[128];
     snprintf(where, sizeof where, "milestones.%s", m->id);
     if (!cJSON_IsObject(j)) {
@@ -530,7 +652,7 @@ static int load_milestone(struct catalogue *c, struct milestone *m, const cJSON 
             }
         }
     }
-    return 0;
+    return load_tasks(m, cJSON_GetObjectItemCaseSensitive(j, "tasks"), file, where, err, errlen);
 }
 
 static const struct milestone *catalogue_find_n(const struct catalogue *c, const char *id, size_t n)
@@ -623,6 +745,11 @@ void catalogue_free(struct catalogue *c)
             msg_template_free(m->msgs[k].tmpl);
         }
         free(m->msgs);
+        for (size_t k = 0; k < m->ntasks; k++) {
+            free(m->tasks[k].id);
+            free(m->tasks[k].title);
+        }
+        free(m->tasks);
         for (size_t k = 0; k < m->nschedules; k++) {
             free(m->schedules[k].milestone);
             free(m->schedules[k].at_days);
@@ -646,6 +773,14 @@ const struct cat_message *milestone_find_message(const struct milestone *m, cons
 {
     for (size_t i = 0; i < m->nmsgs; i++)
         if (strcmp(m->msgs[i].id, id) == 0)
+            return &m->msgs[i];
+    return NULL;
+}
+
+const struct cat_message *milestone_message_on(const struct milestone *m, const char *on)
+{
+    for (size_t i = 0; i < m->nmsgs; i++)
+        if (m->msgs[i].on && strcmp(m->msgs[i].on, on) == 0)
             return &m->msgs[i];
     return NULL;
 }

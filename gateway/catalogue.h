@@ -50,7 +50,8 @@ struct cat_message {
     char *on;                  /* NULL: planned with the trigger; else the event that plans
                                   it: a ticket's "escalation" or "resolved", or
                                   "answered_ok" (the milestone's survey answered with
-                                  nothing that opens a ticket: "thank you") */
+                                  nothing that opens a ticket: "thank you"), or a staff
+                                  task's clock: "task_due", "task_overdue" (tasks.h) */
     int fatigue_exempt;        /* surveys: not held back by the one-survey-a-day rule
                                   (complaint follow-ups, repair surveys) */
     struct msg_template *tmpl; /* owned */
@@ -75,6 +76,22 @@ struct cat_schedule {
 #define CATALOGUE_MAX_OCCURRENCES 60
 #define CATALOGUE_MAX_PLANNED 96
 
+/* Most staff tasks one milestone may open. */
+#define CATALOGUE_MAX_TASKS 16
+
+/* A staff task with a deadline that a trigger of the milestone opens
+ * (the refund procedure's "contact the customer within 2 hours"). */
+struct cat_task {
+    char *id;                  /* "contact", unique within the milestone */
+    char *title;               /* what to do, for people (Simplified Chinese) */
+    enum recipient_role to;    /* whose task: pm, designer, foreman, supervisor, cs_manager */
+    int64_t due_ms;            /* from the task's start */
+    int64_t remind_ms;         /* the reminder goes this long before the due time */
+    int after;                 /* index of an earlier task whose completion starts this
+                                  one's clock, or -1: it starts with the trigger */
+    int note_required;         /* marking it done needs a note (e.g. the check's finding) */
+};
+
 struct milestone {
     char *id;                  /* "completion" */
     char *name;                /* "竣工验收" */
@@ -94,6 +111,8 @@ struct milestone {
                                   those who have not opted out, with the opt-out line */
     int ends_all;              /* "ends": ["*"]: every pending customer message of the
                                   project (a cancelled or refunded project) */
+    struct cat_task *tasks;    /* staff tasks a trigger opens (key "tasks"), or NULL */
+    size_t ntasks;
 };
 
 struct catalogue {
@@ -110,6 +129,8 @@ void catalogue_free(struct catalogue *c);
 /* Borrowed pointer or NULL. */
 const struct milestone *catalogue_find(const struct catalogue *c, const char *id);
 const struct cat_message *milestone_find_message(const struct milestone *m, const char *id);
+/* The milestone's message planned on @on ("task_due", ...), or NULL. Borrowed. */
+const struct cat_message *milestone_message_on(const struct milestone *m, const char *on);
 
 /* 1 if @name is a variable templates of this milestone and message kind
  * may use (see the README's template section for the list). */

@@ -45,6 +45,9 @@ static const struct {
     {"ticket.id", "100234"},
     {"ticket.report_due", "12月28日 17:30"},
     {"ticket.answer_due", "12月30日 15:30"},
+    {"task.id", "200318"},
+    {"task.due", "12月28日 17:30"},
+    {"task.role", "客服经理"},
 };
 
 /* Sample values of trigger variables (vars.<name>) the shipped catalogue
@@ -62,6 +65,7 @@ static const struct {
     {"title", "老客户年终回馈家装节"},    /* 10 */
     {"detail", "全屋定制柜类满一万元减两千元，到店签约再赠送品牌智能马桶一台"}, /* 30 */
     {"date", "12月1日至12月31日"},
+    {"kind", "退定金"},                   /* 退单 / 退定金 */
 };
 #define VAR_DEFAULT "样例变量值样例变量值" /* 10 characters */
 
@@ -93,6 +97,14 @@ static const char *sample_lookup(void *arg, const char *name)
         return c->link;
     if (strcmp(name, "survey.token") == 0)
         return c->token;
+    if (strcmp(name, "task.title") == 0) {
+        /* The milestone's longest task title: the worst case it sends. */
+        const char *longest = "";
+        for (size_t i = 0; i < c->m->ntasks; i++)
+            if (utf8_chars(c->m->tasks[i].title) > utf8_chars(longest))
+                longest = c->m->tasks[i].title;
+        return longest;
+    }
     if (strncmp(name, "vars.", 5) == 0) {
         for (size_t i = 0; i < HF_ARRAY_LEN(var_samples); i++)
             if (strcmp(var_samples[i].name, name + 5) == 0)
@@ -272,6 +284,22 @@ struct md_column {
     void (*cell)(const struct md_row *r, FILE *out);
 };
 
+/* @ms as the catalogue writes durations: "1d", "2h", "30m", "90s", "1500ms". */
+static void duration_format_ms(int64_t ms, char *out, size_t n)
+{
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    for (size_t i = 0; i < HF_ARRAY_LEN(units); i++) {
+        if (ms % units[i].ms == 0) {
+            snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    }
+    snprintf(out, n, "%lldms", (long long)ms);
+}
+
 static void cell_id(const struct md_row *r, FILE *out)
 {
     if (r->k == 0)
@@ -292,6 +320,16 @@ static void cell_name(const struct md_row *r, FILE *out)
         fputs("<br>cancels every pending message of the project", out);
     for (size_t e = 0; e < m->nends; e++)
         fprintf(out, "%s`%s`", e == 0 ? "<br>ends " : ", ", m->ends[e]);
+    if (m->campaign)
+        fputs("<br>campaign: to a list of customers, not to those who opted out", out);
+    for (size_t t = 0; t < m->ntasks; t++) {
+        char due[32];
+        duration_format_ms(m->tasks[t].due_ms, due, sizeof due);
+        fprintf(out, "%s`%s` %s %s", t == 0 ? "<br>staff tasks: " : ", ", m->tasks[t].id,
+                recipient_role_name(m->tasks[t].to), due);
+        if (m->tasks[t].after >= 0)
+            fprintf(out, " after `%s`", m->tasks[m->tasks[t].after].id);
+    }
 }
 
 static void cell_message(const struct md_row *r, FILE *out)
@@ -308,22 +346,6 @@ static void cell_sent(const struct md_row *r, FILE *out)
     fprintf(out, " to %s", recipient_role_name(cm->to));
     if (cm->fatigue_exempt)
         fputs(" (not held back by the one-survey-a-day rule)", out);
-}
-
-/* @ms as the catalogue writes durations: "1d", "2h", "30m", "90s", "1500ms". */
-static void duration_format_ms(int64_t ms, char *out, size_t n)
-{
-    static const struct {
-        int64_t ms;
-        const char *unit;
-    } units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
-    for (size_t i = 0; i < HF_ARRAY_LEN(units); i++) {
-        if (ms % units[i].ms == 0) {
-            snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
-            return;
-        }
-    }
-    snprintf(out, n, "%lldms", (long long)ms);
 }
 
 /* The schedules of other milestones that plan @m: "days 7 from the
@@ -363,11 +385,21 @@ static void cell_when(const struct md_row *r, FILE *out)
 {
     const struct cat_message *cm = r->cm;
     if (cm->on) {
-        fputs(strcmp(cm->on, "escalation") == 0 ? "when the ticket is overdue"
-              : strcmp(cm->on, "resolved") == 0
-                  ? "when the ticket is resolved (tickets.followup_after)"
-                  : "when the survey is answered and opens no ticket",
-              out);
+        static const struct {
+            const char *on, *when;
+        } events[] = {
+            {"escalation", "when the ticket is overdue"},
+            {"resolved", "when the ticket is resolved (tickets.followup_after)"},
+            {"answered_ok", "when the survey is answered and opens no ticket"},
+            {"task_due", "before each staff task's due time"},
+            {"task_overdue", "when a staff task is overdue"},
+        };
+        for (size_t i = 0; i < HF_ARRAY_LEN(events); i++)
+            if (strcmp(cm->on, events[i].on) == 0) {
+                fputs(events[i].when, out);
+                return;
+            }
+        fprintf(out, "on `%s`", cm->on);
         return;
     }
     int scheduled = when_scheduled(r, out);

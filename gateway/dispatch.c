@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "ratelimit.h"
 #include "survey_token.h"
+#include "tasks.h"
 #include "tokens.h"
 #include "util.h"
 #include "windows.h"
@@ -87,6 +88,10 @@ struct render_ctx {
     char occurred_date[32];  /* "11月24日" */
     char occurred_time[8];   /* "10:30" */
     char expires[32];        /* "12月1日" */
+    char task_id[24];        /* a staff-task alert: the task (tasks.c), "" if none */
+    char task_title[404];
+    char task_due[32];       /* "11月24日 17:00" */
+    const char *task_role;   /* "监理" */
 };
 
 static const char *json_str(const cJSON *o, const char *key)
@@ -123,6 +128,10 @@ static const char *lookup_var(void *arg, const char *name)
     if (strcmp(name, "ticket.report_due") == 0) return c->report_due;
     if (strcmp(name, "ticket.answer_due") == 0) return c->answer_due;
     if (strcmp(name, "survey.expires") == 0) return c->expires;
+    if (strcmp(name, "task.id") == 0) return c->task_id;
+    if (strcmp(name, "task.title") == 0) return c->task_title;
+    if (strcmp(name, "task.due") == 0) return c->task_due;
+    if (strcmp(name, "task.role") == 0) return c->task_role;
     if (strncmp(name, "vars.", 5) == 0) {
         const char *v = json_str(c->mvars, name + 5);
         return v ? v : json_str(cJSON_GetObjectItemCaseSensitive(c->doc, "variables"), name + 5);
@@ -679,6 +688,15 @@ static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
             snprintf(rc.ticket_id, sizeof rc.ticket_id, "%lld", (long long)tid);
             month_day_time(rdue, rc.report_due, sizeof rc.report_due);
             month_day_time(adue, rc.answer_due, sizeof rc.answer_due);
+        }
+    }
+    if (m->ntasks > 0 && cm->kind == KIND_ALERT) {
+        struct task_row tr;
+        if (store_task_by_message(gw->store, row->id, &tr) == HF_OK) {
+            snprintf(rc.task_id, sizeof rc.task_id, "%lld", (long long)tr.id);
+            snprintf(rc.task_title, sizeof rc.task_title, "%s", tr.title);
+            month_day_time(tr.due_at, rc.task_due, sizeof rc.task_due);
+            rc.task_role = tasks_role_label(tr.role);
         }
     }
     if (cm->kind == KIND_SURVEY) {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "outbound.h"
 #include "survey_def.h"
+#include "tasks.h"
 #include "tickets.h"
 #include "tokens.h"
 #include "windows.h"
@@ -204,6 +205,8 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
     static int64_t last_survey_cron;
     if (!gw->stopping)
         tickets_cron(gw);
+    if (!gw->stopping && tasks_cron(gw) > 0)
+        dispatch_kick(gw->disp);
     if (!gw->stopping && now - last_survey_cron >= 60 * 1000) {
         last_survey_cron = now;
         dispatch_surveys_cron(gw->disp);

@@ -18,6 +18,7 @@
 #include "intake.h"
 #include "campaign.h"
 #include "log.h"
+#include "tasks.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -490,8 +491,9 @@ static const char *str_of(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* @tasks: the staff tasks the trigger opened (a JSON array, taken) or NULL. */
 static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
-                           const int64_t *ids)
+                           const int64_t *ids, cJSON *tasks)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddNumberToObject(r, "trigger_id", (double)trigger_id);
@@ -523,6 +525,8 @@ static char *response_json(const struct intake_trigger *t, int64_t trigger_id,
         cJSON_AddStringToObject(m, "expires_at", iso);
         cJSON_AddItemToArray(arr, m);
     }
+    if (tasks)
+        cJSON_AddItemToObject(r, "tasks", tasks);
     char *s = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
     return s;
@@ -672,7 +676,13 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
         if (store_ticket_open(s, &tn, &t->ticket_id))
             goto rollback;
     }
-    char *resp = response_json(t, trigger_id, ids);
+    /* Staff tasks with deadlines (tasks.c): the refund procedure's steps. */
+    cJSON *tasks = t->m->ntasks ? cJSON_CreateArray() : NULL;
+    if (tasks && tasks_create(s, t->m, trigger_id, pr.id, cr.id, t->occurred_at, now, tasks)) {
+        cJSON_Delete(tasks);
+        goto rollback;
+    }
+    char *resp = response_json(t, trigger_id, ids, tasks);
     if (store_trigger_set_response(s, trigger_id, resp) || store_release(s)) {
         free(resp);
         goto rollback;

@@ -355,6 +355,66 @@ int store_surveys_unanswered(struct store *s, int64_t reminded_before);
 int64_t store_surveys_sent_since(struct store *s, const char *customer_id, int64_t since,
                                  int64_t except_id);
 
+/* ---- staff tasks (tasks.c) ---------------------------------------------- */
+
+/* A staff task a trigger opens (the refund procedure's steps). */
+struct task_new {
+    int64_t trigger_id;
+    const char *project_id, *customer_id, *milestone;
+    const char *task;          /* catalogue task id ("contact") */
+    const char *title;         /* what to do */
+    const char *role;          /* whose task: pm | designer | foreman | supervisor | cs_manager */
+    const char *after;         /* the task whose completion starts this one, or NULL */
+    int64_t due_s, remind_s;   /* deadline after the start; reminder this long before it */
+    int note_required;
+    int64_t started_at;        /* the clock's start, or -1: waits for @after */
+    int64_t created_at;
+};
+/* Insert inside the caller's transaction. HF_OK (with *id) or HF_ERR_DB. */
+int store_task_insert(struct store *s, const struct task_new *t, int64_t *id);
+
+struct task_row {
+    int64_t id, trigger_id;
+    char milestone[64], task[64], role[16];
+    char title[404];           /* up to 100 characters of UTF-8 */
+    int64_t started_at, due_at, done_at; /* 0 = not yet */
+    int note_required, reminded, escalated;
+};
+/* HF_OK, HF_ERR_NOTFOUND or HF_ERR_DB. */
+int store_task_get(struct store *s, int64_t id, struct task_row *r);
+/* The task whose reminder or escalation is message @message_id:
+ * HF_OK or HF_ERR_NOTFOUND. */
+int store_task_by_message(struct store *s, int64_t message_id, struct task_row *r);
+/* Mark task @id done (by the API token @by, with @note or NULL). *changed
+ * = 0 when it was already done or has not started. */
+int store_task_done(struct store *s, int64_t id, const char *by, const char *note, int64_t now,
+                    int *changed);
+/* Start the clocks of @trigger_id's tasks that wait for @task, at @now.
+ * Returns how many started, or -1. */
+int store_tasks_start_after(struct store *s, int64_t trigger_id, const char *task, int64_t now);
+/* Tasks that need an alert at @now and have not had it: @overdue 0 the
+ * reminders (reminder time reached, not yet due), 1 the escalations (due
+ * and not done). Calls @fn for each, at most 100, after reading them all
+ * (@fn may write). Returns how many, or -1. */
+int store_tasks_alerts_due(struct store *s, int64_t now, int overdue,
+                           void (*fn)(void *arg, const struct task_row *t), void *arg);
+/* Record that task @id had its reminder (@overdue 0) or escalation (1),
+ * sent as message @message_id (0 when there was nobody to send it to). */
+int store_task_alerted(struct store *s, int64_t id, int overdue, int64_t message_id);
+
+struct task_filter {
+    int64_t id;                /* one task, or 0 */
+    int64_t trigger_id;        /* one trigger's tasks, or 0 */
+    const char *project;       /* or NULL */
+    const char *state;         /* waiting | open | overdue | done, or NULL = all */
+};
+/* Tasks as a JSON array (each with "state": waiting, open or done, and
+ * "overdue" at @now), ordered by due time. Caller frees; NULL on error. */
+char *store_tasks_json(struct store *s, const struct task_filter *f, int64_t now);
+/* For /metrics: counts[0..5] = waiting, open (not overdue), overdue,
+ * done, reminded, escalated. HF_OK or HF_ERR_DB. */
+int store_task_counts(struct store *s, int64_t now, int64_t counts[6]);
+
 /* ---- reading -------------------------------------------------------- */
 
 struct result_filter {

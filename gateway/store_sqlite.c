@@ -207,6 +207,42 @@ static const char *const migrations[] = {
     "  accepted INTEGER NOT NULL,"
     "  skipped INTEGER NOT NULL,"
     "  response TEXT NOT NULL);",
+
+    /* 7: staff tasks with deadlines (the refund procedure's steps, tasks.c).
+     * A task waiting for another ("after") has no clock (started_at,
+     * due_at, remind_at NULL) until that one is marked done. */
+    "CREATE TABLE tasks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  trigger_id INTEGER NOT NULL REFERENCES triggers(id),"
+    "  project_id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  milestone TEXT NOT NULL,"
+    "  task TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  after TEXT,"
+    "  due_s INTEGER NOT NULL,"
+    "  remind_s INTEGER NOT NULL,"
+    "  note_required INTEGER NOT NULL DEFAULT 0,"
+    "  started_at INTEGER,"
+    "  due_at INTEGER,"
+    "  remind_at INTEGER,"
+    "  done_at INTEGER,"
+    "  done_by TEXT,"
+    "  note TEXT,"
+    "  reminded INTEGER NOT NULL DEFAULT 0,"
+    "  escalated INTEGER NOT NULL DEFAULT 0,"
+    "  reminder_message_id INTEGER REFERENCES messages(id),"
+    "  escalation_message_id INTEGER REFERENCES messages(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (trigger_id, task));"
+    "CREATE INDEX tasks_overdue ON tasks(due_at) WHERE done_at IS NULL AND escalated = 0;"
+    "CREATE INDEX tasks_remind ON tasks(remind_at) WHERE done_at IS NULL AND reminded = 0;"
+    "CREATE INDEX tasks_project ON tasks(project_id);"
+    "CREATE INDEX tasks_reminder_msg ON tasks(reminder_message_id)"
+    "  WHERE reminder_message_id IS NOT NULL;"
+    "CREATE INDEX tasks_escalation_msg ON tasks(escalation_message_id)"
+    "  WHERE escalation_message_id IS NOT NULL;",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -504,9 +540,13 @@ static const char *const stmt_sql[ST__COUNT] = {
         " WHERE c.id = ?1 ORDER BY p.updated_at DESC, p.id LIMIT 1",
 };
 
+/* Room for the staff-task statements (their own block at the end). */
+#define STORE_TASK_STMTS 12
+
 struct store {
     sqlite3 *db;                  /* the one connection */
     sqlite3_stmt *st[ST__COUNT];  /* prepared lazily, finalized at close */
+    sqlite3_stmt *task_st[STORE_TASK_STMTS]; /* the same for the tasks block */
     int version;                  /* schema version after migrations */
 };
 
@@ -651,6 +691,8 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < STORE_TASK_STMTS; i++)
+        sqlite3_finalize(s->task_st[i]);
     if (s->db) {
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         sqlite3_close(s->db);
@@ -1726,4 +1768,229 @@ int64_t store_survey_by_extend(struct store *s, const char *mobile, int64_t now,
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return id;
+}
+
+/* ---- staff tasks (tasks.c) ----------------------------------------------------- */
+
+/* The tasks block keeps its own statement ids so that it stays one block. */
+enum task_stmt_id {
+    TST_INSERT = 0,
+    TST_GET,
+    TST_BY_MESSAGE,
+    TST_DONE,
+    TST_START_AFTER,
+    TST_REMIND_DUE,
+    TST_OVERDUE,
+    TST_REMINDED,
+    TST_ESCALATED,
+    TST_COUNTS,
+    TST__COUNT
+};
+_Static_assert(TST__COUNT <= STORE_TASK_STMTS, "raise STORE_TASK_STMTS");
+
+#define TASK_COLS                                                                             \
+    "id, trigger_id, milestone, task, role, title, COALESCE(started_at, 0),"                  \
+    " COALESCE(due_at, 0), COALESCE(done_at, 0), note_required, reminded, escalated"
+
+static const char *const task_sql[TST__COUNT] = {
+    [TST_INSERT] =
+        "INSERT INTO tasks (trigger_id, project_id, customer_id, milestone, task, title, role,"
+        " after, due_s, remind_s, note_required, started_at, due_at, remind_at, created_at)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?12 + ?9,?12 + ?9 - ?10,?13)",
+    [TST_GET] = "SELECT " TASK_COLS " FROM tasks WHERE id = ?1",
+    [TST_BY_MESSAGE] = "SELECT " TASK_COLS " FROM tasks"
+                       " WHERE reminder_message_id = ?1 OR escalation_message_id = ?1",
+    /* Only a started task that is not done yet. */
+    [TST_DONE] = "UPDATE tasks SET done_at = ?2, done_by = ?3, note = ?4"
+                 " WHERE id = ?1 AND done_at IS NULL AND started_at IS NOT NULL",
+    [TST_START_AFTER] =
+        "UPDATE tasks SET started_at = ?3, due_at = ?3 + due_s, remind_at = ?3 + due_s - remind_s"
+        " WHERE trigger_id = ?1 AND after = ?2 AND started_at IS NULL",
+    [TST_REMIND_DUE] = "SELECT " TASK_COLS " FROM tasks WHERE done_at IS NULL AND reminded = 0"
+                       " AND remind_at <= ?1 AND due_at > ?1 ORDER BY remind_at, id LIMIT 100",
+    [TST_OVERDUE] = "SELECT " TASK_COLS " FROM tasks WHERE done_at IS NULL AND escalated = 0"
+                    " AND due_at <= ?1 ORDER BY due_at, id LIMIT 100",
+    /* An escalation also settles the reminder: a task first seen overdue
+     * (the daemon was down) gets the escalation alone. */
+    [TST_REMINDED] = "UPDATE tasks SET reminded = 1, reminder_message_id = ?2 WHERE id = ?1",
+    [TST_ESCALATED] = "UPDATE tasks SET escalated = 1, reminded = 1,"
+                      " escalation_message_id = ?2 WHERE id = ?1",
+    [TST_COUNTS] =
+        "SELECT COALESCE(SUM(started_at IS NULL), 0),"
+        " COALESCE(SUM(started_at IS NOT NULL AND done_at IS NULL AND due_at > ?1), 0),"
+        " COALESCE(SUM(started_at IS NOT NULL AND done_at IS NULL AND due_at <= ?1), 0),"
+        " COALESCE(SUM(done_at IS NOT NULL), 0), COALESCE(SUM(reminder_message_id IS NOT NULL), 0),"
+        " COALESCE(SUM(escalation_message_id IS NOT NULL), 0) FROM tasks",
+};
+
+static sqlite3_stmt *task_stmt(struct store *s, enum task_stmt_id id)
+{
+    if (!s->task_st[id]) {
+        if (sqlite3_prepare_v3(s->db, task_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->task_st[id],
+                               NULL) != SQLITE_OK) {
+            LOG_ERR("store", "prepare failed: %s", sqlite3_errmsg(s->db));
+            HF_ASSERT(!"task statement does not prepare"); /* a bug in task_sql */
+        }
+    }
+    return s->task_st[id];
+}
+
+static void task_row_read(sqlite3_stmt *q, struct task_row *r)
+{
+    r->id = sqlite3_column_int64(q, 0);
+    r->trigger_id = sqlite3_column_int64(q, 1);
+    col_copy(q, 2, r->milestone, sizeof r->milestone);
+    col_copy(q, 3, r->task, sizeof r->task);
+    col_copy(q, 4, r->role, sizeof r->role);
+    col_copy(q, 5, r->title, sizeof r->title);
+    r->started_at = sqlite3_column_int64(q, 6);
+    r->due_at = sqlite3_column_int64(q, 7);
+    r->done_at = sqlite3_column_int64(q, 8);
+    r->note_required = sqlite3_column_int(q, 9);
+    r->reminded = sqlite3_column_int(q, 10);
+    r->escalated = sqlite3_column_int(q, 11);
+}
+
+int store_task_insert(struct store *s, const struct task_new *t, int64_t *id)
+{
+    sqlite3_stmt *q = task_stmt(s, TST_INSERT);
+    sqlite3_bind_int64(q, 1, t->trigger_id);
+    bind_text(q, 2, t->project_id);
+    bind_text(q, 3, t->customer_id);
+    bind_text(q, 4, t->milestone);
+    bind_text(q, 5, t->task);
+    bind_text(q, 6, t->title);
+    bind_text(q, 7, t->role);
+    bind_text(q, 8, t->after);
+    sqlite3_bind_int64(q, 9, t->due_s);
+    sqlite3_bind_int64(q, 10, t->remind_s);
+    sqlite3_bind_int(q, 11, t->note_required);
+    /* NULL start: the due and reminder times come out NULL too. */
+    bind_opt_int64(q, 12, t->started_at, t->started_at >= 0);
+    sqlite3_bind_int64(q, 13, t->created_at);
+    int rc = exec_stmt(s, q);
+    if (rc == HF_OK)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int task_get_by(struct store *s, enum task_stmt_id st, int64_t key, struct task_row *r)
+{
+    sqlite3_stmt *q = task_stmt(s, st);
+    sqlite3_bind_int64(q, 1, key);
+    int rc = sqlite3_step(q), ret = HF_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        task_row_read(q, r);
+        ret = HF_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = HF_ERR_NOTFOUND;
+    } else {
+        LOG_ERR("store", "task lookup failed: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+int store_task_get(struct store *s, int64_t id, struct task_row *r)
+{
+    return task_get_by(s, TST_GET, id, r);
+}
+
+int store_task_by_message(struct store *s, int64_t message_id, struct task_row *r)
+{
+    return task_get_by(s, TST_BY_MESSAGE, message_id, r);
+}
+
+int store_task_done(struct store *s, int64_t id, const char *by, const char *note, int64_t now,
+                    int *changed)
+{
+    sqlite3_stmt *q = task_stmt(s, TST_DONE);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, now);
+    bind_text(q, 3, by);
+    bind_text(q, 4, note);
+    int rc = exec_stmt(s, q);
+    *changed = rc == HF_OK && sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+int store_tasks_start_after(struct store *s, int64_t trigger_id, const char *task, int64_t now)
+{
+    sqlite3_stmt *q = task_stmt(s, TST_START_AFTER);
+    sqlite3_bind_int64(q, 1, trigger_id);
+    bind_text(q, 2, task);
+    sqlite3_bind_int64(q, 3, now);
+    if (exec_stmt(s, q) != HF_OK)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+int store_tasks_alerts_due(struct store *s, int64_t now, int overdue,
+                           void (*fn)(void *arg, const struct task_row *t), void *arg)
+{
+    sqlite3_stmt *q = task_stmt(s, overdue ? TST_OVERDUE : TST_REMIND_DUE);
+    sqlite3_bind_int64(q, 1, now);
+    /* Collect first: the callback writes to the store. */
+    struct task_row *rows = xcalloc(100, sizeof *rows);
+    int n = 0, rc;
+    while (n < 100 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        task_row_read(q, &rows[n++]);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    for (int i = 0; i < n; i++)
+        fn(arg, &rows[i]);
+    free(rows);
+    return n;
+}
+
+int store_task_alerted(struct store *s, int64_t id, int overdue, int64_t message_id)
+{
+    sqlite3_stmt *q = task_stmt(s, overdue ? TST_ESCALATED : TST_REMINDED);
+    sqlite3_bind_int64(q, 1, id);
+    bind_opt_int64(q, 2, message_id, message_id > 0);
+    return exec_stmt(s, q);
+}
+
+char *store_tasks_json(struct store *s, const struct task_filter *f, int64_t now)
+{
+    char nowbuf[24], idbuf[24], trigbuf[24];
+    snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+    snprintf(idbuf, sizeof idbuf, "%lld", (long long)f->id);
+    snprintf(trigbuf, sizeof trigbuf, "%lld", (long long)f->trigger_id);
+    const char *binds[5] = {nowbuf, idbuf, trigbuf, f->project ? f->project : "",
+                            f->state ? f->state : ""};
+    return query_json(
+        s,
+        "SELECT * FROM (SELECT t.id, t.trigger_id, t.milestone, t.task, t.title, t.role, t.after,"
+        " t.project_id, t.customer_id, c.name AS customer_name,"
+        " CASE WHEN t.done_at IS NOT NULL THEN 'done' WHEN t.started_at IS NULL THEN 'waiting'"
+        "  ELSE 'open' END AS state,"
+        " CASE WHEN t.done_at IS NULL AND t.due_at <= CAST(?1 AS INTEGER) THEN 1 ELSE 0 END"
+        "  AS overdue,"
+        " t.started_at, t.due_at, t.done_at, t.done_by, t.note, t.note_required, t.reminded,"
+        " t.escalated, t.created_at"
+        " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
+        " WHERE (CAST(?2 AS INTEGER) = 0 OR t.id = CAST(?2 AS INTEGER))"
+        " AND (CAST(?3 AS INTEGER) = 0 OR t.trigger_id = CAST(?3 AS INTEGER))"
+        " AND (?4 = '' OR t.project_id = ?4))"
+        " WHERE ?5 = '' OR state = ?5 OR (?5 = 'overdue' AND overdue = 1)"
+        " ORDER BY CASE state WHEN 'done' THEN 2 WHEN 'waiting' THEN 1 ELSE 0 END,"
+        " due_at IS NULL, due_at, id LIMIT 500",
+        binds, 5, NULL);
+}
+
+int store_task_counts(struct store *s, int64_t now, int64_t counts[6])
+{
+    sqlite3_stmt *q = task_stmt(s, TST_COUNTS);
+    sqlite3_bind_int64(q, 1, now);
+    int ret = HF_ERR_DB;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        for (int i = 0; i < 6; i++)
+            counts[i] = sqlite3_column_int64(q, i);
+        ret = HF_OK;
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
 }

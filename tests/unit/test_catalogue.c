@@ -144,6 +144,8 @@ static void test_real_loads_the_seed_catalogue(void **state)
             fail_msg("milestone %s of SPEC section 3 is missing from %s", shipped_ids[i],
                      REAL_CATALOGUE);
     assert_null(catalogue_find(real, "kick_off"));
+    /* Issue 5 item 4: refunds (seed 002 退单、退定金流程). */
+    assert_non_null(catalogue_find(real, "refund_request"));
     assert_null(catalogue_find(real, ""));
     assert_null(catalogue_find(real, "Completion"));
 }
@@ -861,6 +863,10 @@ static void test_markdown_rows(void **state)
                                "date (`kickoff`) |"));
     assert_non_null(strstr(md, "| every 7 days, 26 times, from the kickoff date (`kickoff`) |"));
     assert_non_null(strstr(md, "| `completion` | 竣工验收<br>ends `weekly_checkin`, "));
+    /* Staff tasks and their clocks (the refund procedure). */
+    assert_non_null(strstr(md, "<br>staff tasks: `contact` cs_manager 2h, "));
+    assert_non_null(strstr(md, "| before each staff task's due time |"));
+    assert_non_null(strstr(md, "| when a staff task is overdue |"));
     /* One row per message. */
     size_t rows = 0, msgs = 0;
     for (const char *p = md; (p = strchr(p, '\n')) != NULL; p++)
@@ -869,6 +875,106 @@ static void test_markdown_rows(void **state)
         msgs += real->ms[i].nmsgs;
     assert_int_equal(rows, msgs + 2);
     free(md);
+}
+
+/* ---- staff tasks (the refund procedure, seed 002 退单、退定金流程 6.4-6.8) ---- */
+
+/* refund_request: the acknowledgement and the cs manager's alert go with
+ * the trigger; the reminder and escalation only on the task clocks; the
+ * tasks carry the seed's deadlines and roles, the two private-job checks
+ * counting from the paperwork (the refund takes effect). */
+static void test_real_refund_request(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("refund_request");
+    assert_string_equal(m->name, "退单/退定金申请");
+    assert_false(m->opens_ticket);
+    assert_int_equal(m->nvariables, 2);
+    assert_string_equal(m->variables[0], "reason");
+    assert_string_equal(m->variables[1], "kind");
+    expect_msg(m, 0, "ack", KIND_NOTICE, WINCLASS_NOTICE, 0);
+    assert_null(m->msgs[0].on);
+    const struct cat_message *due = milestone_message_on(m, "task_due");
+    const struct cat_message *over = milestone_message_on(m, "task_overdue");
+    assert_non_null(due);
+    assert_non_null(over);
+    assert_int_equal(due->kind, KIND_ALERT);
+    assert_int_equal(over->to, RCPT_CS_MANAGER);
+    assert_true(msg_template_uses(due->tmpl, "task.title"));
+    assert_true(msg_template_uses(due->tmpl, "task.due"));
+    assert_true(msg_template_uses(over->tmpl, "task.role"));
+    assert_null(milestone_message_on(m, "escalation"));
+
+    static const struct {
+        const char *id;
+        enum recipient_role to;
+        int64_t due_h;
+        const char *after;
+        int note_required;
+    } want[] = {
+        {"contact", RCPT_CS_MANAGER, 2, NULL, 0},          /* 6.4 */
+        {"handling_plan", RCPT_CS_MANAGER, 48, NULL, 0},   /* 6.5 */
+        {"site_verification", RCPT_SUPERVISOR, 48, NULL, 0}, /* 6.6.1 */
+        {"paperwork", RCPT_CS_MANAGER, 5 * 24, NULL, 0},   /* 6.7.1 */
+        {"refund_collected", RCPT_CS_MANAGER, 7 * 24, NULL, 0}, /* 6.8.2 */
+        {"private_check_1", RCPT_SUPERVISOR, 15 * 24, "paperwork", 1}, /* 6.7.2, 6.7.3 */
+        {"private_check_2", RCPT_SUPERVISOR, 40 * 24, "paperwork", 1},
+    };
+    assert_int_equal(m->ntasks, HF_ARRAY_LEN(want));
+    for (size_t i = 0; i < HF_ARRAY_LEN(want); i++) {
+        const struct cat_task *t = &m->tasks[i];
+        assert_string_equal(t->id, want[i].id);
+        assert_int_equal(t->to, want[i].to);
+        assert_int_equal(t->due_ms, want[i].due_h * 3600 * 1000);
+        assert_true(strlen(t->title) > 0);
+        /* Default reminder: a quarter of the span, at most a day ahead. */
+        int64_t q = t->due_ms / 4;
+        assert_int_equal(t->remind_ms, q < 86400000 ? q : 86400000);
+        if (want[i].after)
+            assert_string_equal(m->tasks[t->after].id, want[i].after);
+        else
+            assert_int_equal(t->after, -1);
+        assert_int_equal(t->note_required, want[i].note_required);
+    }
+}
+
+/* The task variables are for staff alerts only. */
+static void test_var_known_task_vars_only_for_alerts(void **state)
+{
+    (void)state;
+    const struct milestone *m = real_ms("refund_request");
+    static const char *const names[] = {"task.id", "task.title", "task.due", "task.role"};
+    for (size_t i = 0; i < HF_ARRAY_LEN(names); i++) {
+        assert_true(catalogue_var_known(m, KIND_ALERT, names[i]));
+        assert_false(catalogue_var_known(m, KIND_NOTICE, names[i]));
+        assert_false(catalogue_var_known(m, KIND_SURVEY, names[i]));
+    }
+    assert_false(catalogue_var_known(m, KIND_ALERT, "task.note"));
+}
+
+/* Each broken "tasks" key is refused naming the file, the key and why. */
+static void test_error_tasks(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *rest;
+    } cases[] = {
+        {"tasks_bad_after.json",
+         "milestones.fx.tasks[0].after: must name an earlier task of this milestone"},
+        {"tasks_to_customer.json",
+         "milestones.fx.tasks[0].to: must be pm, designer, foreman, supervisor or cs_manager"},
+        {"tasks_bad_due.json",
+         "milestones.fx.tasks[0].due: must be a duration of at least 1s, e.g. \"2h\", \"5d\""},
+        {"tasks_remind_too_long.json",
+         "milestones.fx.tasks[0].remind: must be a duration no longer than due"},
+        {"tasks_duplicate_id.json", "milestones.fx.tasks[1].id: 'a' is used twice"},
+        {"tasks_unknown_key.json", "milestones.fx.tasks[0].deadline: unknown key"},
+        {"tasks_no_title.json", "milestones.fx.tasks[0].title: must be 1 to 100 characters"},
+        {"task_alert_without_tasks.json",
+         "milestones.fx.messages[0].on: \"task_due\" needs the milestone's tasks"},
+    };
+    for (size_t i = 0; i < HF_ARRAY_LEN(cases); i++)
+        expect_load_error(cases[i].file, cases[i].rest);
 }
 
 /* Schedules and "ends" name milestones of the catalogue; a scheduled
@@ -944,6 +1050,9 @@ int main(void)
         T(test_error_bad_day_offset),
         T(test_error_after_names_later_message),
         T(test_error_duplicate_milestone_id),
+        T(test_real_refund_request),
+        T(test_var_known_task_vars_only_for_alerts),
+        T(test_error_tasks),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
