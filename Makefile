@@ -5,7 +5,7 @@
 #                 embedded SQLite store and the local mock provider (tools/run.sh)
 #   make test     install missing packages, build, run every test (unit + end-to-end)
 #   make asan     the same suite built with -fsanitize=address,undefined
-#   make all      build huifangd, the mock provider and the unit tests
+#   make all      build huifangd, the huifang CLI, the mock provider and the unit tests
 #   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
 #   make check-catalogue   huifangd --check-config on the shipped config (make test runs it)
 #   make readme-catalogue  regenerate README.md's milestone table from config/milestones.json
@@ -48,6 +48,9 @@ CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/templ
              gateway/api_callbacks.c gateway/api_surveys.c gateway/api_results.c gateway/api_wechat.c \
              gateway/api_customers.c gateway/campaign.c gateway/api_tasks.c \
              gateway/gateway.c
+# issue 6: the customer-service API (reads, reports, CSV)
+CORE_SRCS += gateway/store_read.c gateway/csv.c gateway/api_query.c gateway/api_messages.c \
+             gateway/api_reports.c
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
                 adapters/sign_tc3.c
@@ -58,6 +61,10 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
 HUIFANGD := $(BUILD)/huifangd
 MOCK := $(BUILD)/mock_provider
+# issue 6: the huifang command-line tool (a client of the HTTP API)
+HUIFANG := $(BUILD)/huifang
+HUIFANG_SRCS := tools/huifang/main.c tools/huifang/client.c tools/huifang/commands.c \
+                tools/huifang/import.c gateway/csv.c gateway/util.c gateway/log.c
 
 # ---- unit tests: each binary links its module and what it needs --------
 UNIT_TESTS := test_util test_calendar test_windows test_template test_config \
@@ -71,10 +78,10 @@ test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gatewa
 test_catalogue_OBJS := gateway/catalogue.c gateway/catalogue_check.c gateway/survey_token.c \
                        gateway/template.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
-test_store_OBJS := gateway/store_sqlite.c gateway/util.c gateway/log.c
+test_store_OBJS := gateway/store_sqlite.c gateway/store_read.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
 test_intake_OBJS := gateway/intake.c gateway/campaign.c gateway/tasks.c gateway/plan.c \
-                    gateway/http_error.c gateway/store_sqlite.c \
+                    gateway/http_error.c gateway/store_sqlite.c gateway/store_read.c \
                     $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_webhook_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_wechat_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
@@ -88,17 +95,23 @@ test_survey_token_OBJS := gateway/survey_token.c gateway/util.c gateway/log.c
 test_survey_def_OBJS := gateway/survey_def.c gateway/util.c gateway/log.c
 test_wechat_msg_OBJS := gateway/wechat_msg.c gateway/util.c gateway/log.c
 test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util.c gateway/log.c
+UNIT_TESTS += test_csv test_store_read
+test_csv_OBJS := gateway/csv.c gateway/util.c gateway/log.c
+test_store_read_OBJS := gateway/store_read.c gateway/store_sqlite.c gateway/util.c gateway/log.c
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all run test check asan install clean deps bench check-catalogue readme-catalogue
-all: $(HUIFANGD) $(MOCK) $(UNIT_BINS)
+all: $(HUIFANGD) $(MOCK) $(HUIFANG) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(HUIFANGD): $(DAEMON_OBJS) $(BUILD)/gateway/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(HUIFANG): $(call obj,$(HUIFANG_SRCS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 MOCK_SRCS := tools/mock/mock.c tools/mock/wechat.c tools/mock/aliyun.c tools/mock/tencent.c \
@@ -156,9 +169,10 @@ asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run_tests.sh
 
-install: $(HUIFANGD)
+install: $(HUIFANGD) $(HUIFANG)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/huifang
 	install -m 755 $(HUIFANGD) $(DESTDIR)$(PREFIX)/bin/huifangd
+	install -m 755 $(HUIFANG) $(DESTDIR)$(PREFIX)/bin/huifang
 	cp -r config templates $(DESTDIR)$(PREFIX)/share/huifang/
 
 clean:

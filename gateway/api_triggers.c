@@ -50,7 +50,7 @@ static void on_abort(struct http_request *req)
 enum http_result api_post_trigger(struct gateway *gw, struct http_request *req,
                                   struct http_response *resp)
 {
-    const struct api_token *tok = api_auth(gw, req, ROLE_TRIGGER, resp);
+    const struct api_token *tok = api_auth(gw, req, ROLE_TRIGGER | ROLE_ADMIN, resp);
     if (!tok) {
         metrics_reject(&gw->metrics, resp->status);
         return HTTP_DONE;

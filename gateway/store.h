@@ -146,8 +146,11 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
 /* Earliest next_attempt_at of a pending message, or -1 when none. */
 int64_t store_next_due(struct store *s);
 /* Messages left "sending" by a crash go back to "pending" (at start).
- * Returns how many, or -1. */
-int store_requeue_inflight(struct store *s);
+ * SMS among them are not tried again before @sms_not_before (UTC seconds;
+ * 0 = at once): the provider may have accepted the request the crash cut
+ * short, and its delivery receipt, which settles the message, gets that
+ * long to arrive. Returns how many, or -1. */
+int store_requeue_inflight(struct store *s, int64_t sms_not_before);
 
 /* Load a trigger's canonical body. Caller frees *body. */
 int store_trigger_body(struct store *s, int64_t trigger_id, char **body);
@@ -415,23 +418,82 @@ char *store_tasks_json(struct store *s, const struct task_filter *f, int64_t now
  * done, reminded, escalated. HF_OK or HF_ERR_DB. */
 int store_task_counts(struct store *s, int64_t now, int64_t counts[6]);
 
-/* ---- reading -------------------------------------------------------- */
+
+/* ---- reading for the customer-service API (store_read.c) ------------------
+ *
+ * Each returns rows as a cJSON array of objects (times as local ISO-8601
+ * strings, nested JSON columns parsed), or NULL when the store could not
+ * be read. Caller owns the result; free with cJSON_Delete(). List queries
+ * use keyset pagination: *next_cursor is set to the cursor of the row
+ * after the last one returned when there may be more, else "". */
+
+#define STORE_CURSOR_LEN 64
 
 struct result_filter {
     int64_t cursor;              /* results after this survey id (0 = from the start) */
     int limit;
     int64_t from, to;            /* UTC seconds, 0 = open */
-    const char *project, *customer, *milestone, *state;  /* NULL = any */
+    const char *project, *customer, *milestone, *channel;  /* NULL = any */
+    const char *state;           /* open|answered|unanswered|expired|flagged, NULL = any */
+    const char *staff;           /* a staff member's id (wecom id, phone) or name, any role */
     int score_min, score_max;    /* -1 = any */
     int flagged_only;
 };
-/* Callback results (回访结果) as a JSON array; *next_cursor = the last id
- * returned (-1 when none). Caller frees. */
-char *store_results_json(struct store *s, const struct result_filter *f, int64_t *next_cursor);
-/* Tickets as a JSON array with their clocks (overdue flags at @now);
- * @state NULL = all; @id 0 = all, else that one. Caller frees. */
+/* Callback results (回访结果), oldest survey first. */
+struct cJSON *store_results(struct store *s, const struct result_filter *f,
+                            char next_cursor[STORE_CURSOR_LEN]);
+
+struct message_filter {
+    int64_t cursor;              /* messages after this id */
+    int limit;
+    int64_t since, until;        /* on the due time; 0 = open */
+    const char *project, *customer, *milestone, *state, *channel;  /* NULL = any */
+};
+/* Outbox messages with their customer (id, name, mobile), oldest first. */
+struct cJSON *store_messages(struct store *s, const struct message_filter *f,
+                             char next_cursor[STORE_CURSOR_LEN]);
+
+struct ticket_filter {
+    const char *cursor;          /* a next_cursor from before, or NULL */
+    int limit;
+    const char *state;           /* open (not resolved)|reported|overdue|resolved, NULL = all */
+    int64_t id;                  /* 0 = all, else only that ticket */
+    int64_t now;                 /* for the clocks */
+};
+/* Tickets with their clocks ("clock": ok|due|overdue, due = under an hour
+ * left on a running clock), unresolved first, nearest answer deadline
+ * first. @f->cursor must have passed store_ticket_cursor_ok(). */
+struct cJSON *store_tickets(struct store *s, const struct ticket_filter *f,
+                            char next_cursor[STORE_CURSOR_LEN]);
+/* 1 if @cursor has the shape of a ticket list cursor. */
+int store_ticket_cursor_ok(const char *cursor);
+/* One ticket (as in store_tickets) printed as a JSON array of 0 or 1
+ * object. Caller frees. */
 char *store_tickets_json(struct store *s, const char *state, int64_t now, int64_t id);
 
+/* A project, its customer and its timeline: HF_OK with the three filled,
+ * HF_ERR_NOTFOUND or HF_ERR_DB. Caller owns the three on HF_OK. */
+int store_project(struct store *s, const char *id, struct cJSON **project,
+                  struct cJSON **customer, struct cJSON **timeline);
+
+/* Reports over [since, until) (0 = open). */
+/* Per milestone: sent, delivered, answered, avg_score, score_distribution. */
+struct cJSON *store_report_milestones(struct store *s, int64_t since, int64_t until);
+/* Per staff member (@role NULL = all roles): role, staff_id, name,
+ * avg_score, answered, complaints; only members with answers or
+ * complaints in the range. */
+struct cJSON *store_report_staff(struct store *s, const char *role, int64_t since,
+                                 int64_t until);
+/* Complaints per department (工程部: pm, foreman, supervisor; 设计部:
+ * designer), as rows {department, complaints}. */
+struct cJSON *store_report_departments(struct store *s, int64_t since, int64_t until);
+/* Ticket figures: an object {opened, closed, closed_within_clock,
+ * overdue_now, reported_in_time, answered_in_time}. */
+struct cJSON *store_report_tickets(struct store *s, int64_t since, int64_t until, int64_t now);
+/* Surveys sent in [since, until): calls @fn with the send time and
+ * whether the survey was answered. HF_OK or HF_ERR_DB. */
+int store_report_sent_surveys(struct store *s, int64_t since, int64_t until,
+                              void (*fn)(void *arg, int64_t sent_at, int answered), void *arg);
 
 /* Count messages per (state, channel); calls @fn for each group. */
 int store_message_counts(struct store *s, void (*fn)(void *arg, const char *state,

@@ -9,6 +9,7 @@
  * PRAGMA user_version records the last one applied.
  */
 #include "store.h"
+#include "store_internal.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -369,7 +370,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NEXT_DUE] = "SELECT MIN(next_attempt_at) FROM messages WHERE state = 'pending'",
     /* The interrupted attempt still counts: a message that crashed the
      * daemon every time must reach max_attempts, not loop forever. */
-    [ST_REQUEUE] = "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
+    [ST_REQUEUE] = "UPDATE messages SET state = 'pending',"
+                   " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"
+                   " THEN ?1 ELSE next_attempt_at END WHERE state = 'sending'",
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
         " code, provider_id, error, adapter, request_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -549,6 +552,11 @@ struct store {
     sqlite3_stmt *task_st[STORE_TASK_STMTS]; /* the same for the tasks block */
     int version;                  /* schema version after migrations */
 };
+
+sqlite3 *store__db(struct store *s)
+{
+    return s->db;
+}
 
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 {
@@ -990,10 +998,16 @@ int64_t store_next_due(struct store *s)
     return t;
 }
 
-int store_requeue_inflight(struct store *s)
+int store_requeue_inflight(struct store *s, int64_t sms_not_before)
 {
-    if (exec_id(s, ST_REQUEUE) != HF_OK)
+    sqlite3_stmt *q = stmt(s, ST_REQUEUE);
+    sqlite3_bind_int64(q, 1, sms_not_before);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        LOG_ERR("store", "requeue in-flight messages: %s", sqlite3_errmsg(s->db));
         return -1;
+    }
     return sqlite3_changes(s->db);
 }
 
@@ -1434,159 +1448,6 @@ int store_customer_wechat_subscribed(struct store *s, const char *openid, int su
     return exec_stmt(s, q);
 }
 
-/* ---- reading: results and tickets as JSON ----------------------------------- */
-
-/* Run @sql with text binds and return the rows as a JSON array of objects
- * (column names as keys; *_at columns as local ISO times). Not cached:
- * the filters change the statement. Caller frees. */
-static char *query_json(struct store *s, const char *sql, const char *const *binds, int nbinds,
-                        int64_t *last_id)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
-        LOG_ERR("store", "query failed: %s", sqlite3_errmsg(s->db));
-        return NULL;
-    }
-    for (int i = 0; i < nbinds; i++)
-        sqlite3_bind_text(q, i + 1, binds[i], -1, SQLITE_STATIC);
-    cJSON *arr = cJSON_CreateArray();
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        int nc = sqlite3_column_count(q);
-        for (int c = 0; c < nc; c++) {
-            const char *name = sqlite3_column_name(q, c);
-            int t = sqlite3_column_type(q, c);
-            if (t == SQLITE_NULL) {
-                cJSON_AddNullToObject(o, name);
-            } else if (t == SQLITE_INTEGER && strstr(name, "_at")) {
-                char iso[32];
-                iso8601_format_local(sqlite3_column_int64(q, c), iso);
-                cJSON_AddStringToObject(o, name, iso);
-            } else if (t == SQLITE_INTEGER) {
-                cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(q, c));
-            } else if (strcmp(name, "answers") == 0 || strcmp(name, "parsed") == 0 ||
-                       strcmp(name, "history") == 0 || strcmp(name, "staff") == 0) {
-                cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, c));
-                if (j)
-                    cJSON_AddItemToObject(o, name, j);
-                else
-                    cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, c));
-            } else {
-                cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, c));
-            }
-        }
-        if (last_id)
-            *last_id = sqlite3_column_int64(q, 0);
-        cJSON_AddItemToArray(arr, o);
-    }
-    sqlite3_finalize(q);
-    char *out = cJSON_PrintUnformatted(arr);
-    cJSON_Delete(arr);
-    return out;
-}
-
-char *store_results_json(struct store *s, const struct result_filter *f, int64_t *next_cursor)
-{
-    struct buf sql;
-    buf_init(&sql);
-    const char *binds[16];
-    int nb = 0;
-    char cursor[24], limit[16];
-    buf_puts(&sql,
-             "SELECT s.message_id AS id, s.survey, s.milestone, s.project_id, s.customer_id,"
-             " c.name AS customer_name, s.state, s.score, s.flagged, s.answers,"
-             " m.channel, m.state AS message_state, m.sent_at, s.answered_at, s.expires_at,"
-             " (SELECT json_group_array(json_object('channel', a.channel, 'raw', a.raw,"
-             "   'parsed', json(a.parsed), 'score', a.score, 'flagged', a.flagged,"
-             "   'amendment', a.amendment, 'received_at', a.received_at))"
-             "  FROM (SELECT * FROM answers WHERE message_id = s.message_id ORDER BY id) a)"
-             "  AS history,"
-             " (SELECT json_object('pm', (SELECT name FROM project_staff WHERE project_id ="
-             "   s.project_id AND role = 'pm'), 'designer', (SELECT name FROM project_staff WHERE"
-             "   project_id = s.project_id AND role = 'designer'), 'foreman', (SELECT name FROM"
-             "   project_staff WHERE project_id = s.project_id AND role = 'foreman'),"
-             "   'supervisor', (SELECT name FROM project_staff WHERE project_id = s.project_id"
-             "   AND role = 'supervisor'))) AS staff"
-             " FROM surveys s JOIN messages m ON m.id = s.message_id"
-             " LEFT JOIN customers c ON c.id = s.customer_id"
-             /* a result once asked: not the surveys still waiting for their
-              * day (tomorrow's confirmation, next year's warranty visit) */
-             " WHERE (m.state NOT IN ('pending','sending') OR s.answered_at IS NOT NULL)");
-    snprintf(cursor, sizeof cursor, "%lld", (long long)f->cursor);
-    buf_puts(&sql, " AND s.message_id > CAST(?1 AS INTEGER)");
-    binds[nb++] = cursor;
-    char from[24], to[24];
-    if (f->from > 0) {
-        snprintf(from, sizeof from, "%lld", (long long)f->from);
-        buf_printf(&sql, " AND COALESCE(s.answered_at, s.created_at) >= CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = from;
-    }
-    if (f->to > 0) {
-        snprintf(to, sizeof to, "%lld", (long long)f->to);
-        buf_printf(&sql, " AND COALESCE(s.answered_at, s.created_at) < CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = to;
-    }
-    if (f->project) {
-        buf_printf(&sql, " AND s.project_id = ?%d", nb + 1);
-        binds[nb++] = f->project;
-    }
-    if (f->customer) {
-        buf_printf(&sql, " AND s.customer_id = ?%d", nb + 1);
-        binds[nb++] = f->customer;
-    }
-    if (f->milestone) {
-        buf_printf(&sql, " AND s.milestone = ?%d", nb + 1);
-        binds[nb++] = f->milestone;
-    }
-    if (f->state) {
-        buf_printf(&sql, " AND s.state = ?%d", nb + 1);
-        binds[nb++] = f->state;
-    }
-    if (f->flagged_only)
-        buf_puts(&sql, " AND s.flagged = 1");
-    char smin[16], smax[16];
-    if (f->score_min >= 0) {
-        snprintf(smin, sizeof smin, "%d", f->score_min);
-        buf_printf(&sql, " AND s.score >= CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = smin;
-    }
-    if (f->score_max >= 0) {
-        snprintf(smax, sizeof smax, "%d", f->score_max);
-        buf_printf(&sql, " AND s.score <= CAST(?%d AS INTEGER)", nb + 1);
-        binds[nb++] = smax;
-    }
-    snprintf(limit, sizeof limit, "%d", f->limit);
-    buf_printf(&sql, " ORDER BY s.message_id LIMIT CAST(?%d AS INTEGER)", nb + 1);
-    binds[nb++] = limit;
-    int64_t last = -1;
-    char *out = query_json(s, sql.data, binds, nb, &last);
-    buf_cleanup(&sql);
-    *next_cursor = last;
-    return out;
-}
-
-char *store_tickets_json(struct store *s, const char *state, int64_t now, int64_t id)
-{
-    char nowbuf[24], idbuf[24];
-    snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
-    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-    const char *binds[3] = {nowbuf, state ? state : "", idbuf};
-    return query_json(
-        s,
-        "SELECT t.id, t.reason, t.detail, t.state, t.project_id, t.customer_id,"
-        " c.name AS customer_name, t.survey_id, t.opened_at, t.report_due_at, t.answer_due_at,"
-        " t.reported_at, t.report_note, t.resolved_at, t.resolution,"
-        " CASE WHEN t.state = 'open' AND t.report_due_at <= CAST(?1 AS INTEGER) THEN 1 ELSE 0 END"
-        "  AS report_overdue,"
-        " CASE WHEN t.state != 'resolved' AND t.answer_due_at <= CAST(?1 AS INTEGER) THEN 1"
-        "  ELSE 0 END AS answer_overdue,"
-        " t.report_escalated, t.answer_escalated"
-        " FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id"
-        " WHERE (?2 = '' OR t.state = ?2) AND (CAST(?3 AS INTEGER) = 0 OR t.id = CAST(?3 AS INTEGER))"
-        " ORDER BY CASE t.state WHEN 'resolved' THEN 1 ELSE 0 END, t.answer_due_at, t.id LIMIT 500",
-        binds, 3, NULL);
-}
-
 int store_message_on_channel(struct store *s, int64_t id, const char *channel)
 {
     sqlite3_stmt *q = stmt(s, ST_MESSAGE_STATE);
@@ -1960,7 +1821,7 @@ char *store_tasks_json(struct store *s, const struct task_filter *f, int64_t now
     snprintf(trigbuf, sizeof trigbuf, "%lld", (long long)f->trigger_id);
     const char *binds[5] = {nowbuf, idbuf, trigbuf, f->project ? f->project : "",
                             f->state ? f->state : ""};
-    return query_json(
+    return store__query_json(
         s,
         "SELECT * FROM (SELECT t.id, t.trigger_id, t.milestone, t.task, t.title, t.role, t.after,"
         " t.project_id, t.customer_id, c.name AS customer_name,"

@@ -135,6 +135,12 @@ Open it in a browser, answer 4 out of 10, then read the result and the complaint
   curl -s -H 'Authorization: Bearer demo-cs-token-change-me-too' http://127.0.0.1:$PORT/v1/results
   curl -s -H 'Authorization: Bearer demo-cs-token-change-me-too' http://127.0.0.1:$PORT/v1/tickets
 SMS replies: POST $CB/aliyun/reply (Aliyun SmsUp), WeChat: http://127.0.0.1:$PORT/wechat/callback
+
+The huifang CLI (huifang --help; import a weekly follow-up list with huifang import FILE.csv):
+  export HUIFANG_URL=http://127.0.0.1:$PORT HUIFANG_TOKEN=demo-cs-token-change-me-too
+  $TOP/$BUILD/huifang results --state answered
+  $TOP/$BUILD/huifang report milestones
+  $TOP/$BUILD/huifang results --csv > results.csv    (opens in Excel / WPS)
 MSG
 if [ "$HOUR" -lt 8 ] || [ "$HOUR" -ge 21 ]; then
   cat <<MSG

@@ -283,8 +283,8 @@ class SurveyPageTest(AnswerCase):
         # The ticket, through the API.
         status, resp = self.cs_get(d, "/v1/tickets")
         self.assertEqual(status, 200, resp)
-        self.assertEqual(len(resp["tickets"]), 1, resp)
-        t = resp["tickets"][0]
+        self.assertEqual(len(resp["items"]), 1, resp)
+        t = resp["items"][0]
         opened = epoch(t["opened_at"])
         self.assertEqual((t["state"], t["survey_id"], t["project_id"], t["customer_id"],
                           t["report_due_at"], t["answer_due_at"], t["report_escalated"],
@@ -826,12 +826,12 @@ class TicketTest(AnswerCase):
         self.assertEqual((fs["state"], json.loads(fs["answers"])["resolved"]), ("answered", "no"))
         status, resp = self.cs_get(d, "/v1/tickets?state=open")
         self.assertEqual(status, 200, resp)
-        self.assertEqual([(x["project_id"], x["customer_id"]) for x in resp["tickets"]],
+        self.assertEqual([(x["project_id"], x["customer_id"]) for x in resp["items"]],
                          [("P-2026-0042", "C-0042")], resp)
         # It is the same ticket, open again with fresh clocks: not a second one.
-        self.assertEqual(resp["tickets"][0]["id"], t["id"])
+        self.assertEqual(resp["items"][0]["id"], t["id"])
         self.assertEqual(len(self.tickets(d)), 1)
-        self.assertIn("重新打开", resp["tickets"][0]["detail"])
+        self.assertIn("重新打开", resp["items"][0]["detail"])
 
     def test_ticket_api_errors(self):
         m, d = self.start_webhook()
@@ -971,7 +971,7 @@ class ResultsTest(AnswerCase):
         def ids_of(query):
             status, resp = self.cs_get(d, "/v1/results" + query)
             self.assertEqual(status, 200, (query, resp))
-            return [r["id"] for r in resp["results"]]
+            return [r["id"] for r in resp["items"]]
 
         self.assertEqual(ids_of(""), all_ids)
         self.assertEqual(ids_of("?milestone=completion"), sorted([a["survey"], b["survey"]]))
@@ -989,7 +989,7 @@ class ResultsTest(AnswerCase):
 
         # One result in full.
         status, resp = self.cs_get(d, "/v1/results?score_max=6")
-        r = resp["results"][0]
+        r = resp["items"][0]
         self.assertEqual((r["survey"], r["milestone"], r["project_id"], r["customer_id"],
                           r["customer_name"], r["state"], r["score"], r["flagged"], r["channel"]),
                          ("completion", "completion", "P-2026-0042", "C-0042", "陈", "answered",
@@ -1005,18 +1005,18 @@ class ResultsTest(AnswerCase):
             status, resp = self.cs_get(d, "/v1/results?limit=1" +
                                        ("&cursor=%d" % cursor if cursor is not None else ""))
             self.assertEqual(status, 200, resp)
-            self.assertLessEqual(len(resp["results"]), 1)
-            seen += [x["id"] for x in resp["results"]]
+            self.assertLessEqual(len(resp["items"]), 1)
+            seen += [x["id"] for x in resp["items"]]
             pages += 1
             self.assertLess(pages, 10, "pagination does not end")
             if resp["next_cursor"] is None:
                 break
-            self.assertEqual(resp["next_cursor"], seen[-1])
-            cursor = resp["next_cursor"]
+            self.assertEqual(resp["next_cursor"], str(seen[-1]))
+            cursor = int(resp["next_cursor"])
         self.assertEqual(seen, all_ids)
         status, resp = self.cs_get(d, "/v1/results?limit=2&cursor=%d" % all_ids[0])
-        self.assertEqual(([x["id"] for x in resp["results"]], resp["next_cursor"]),
-                         (all_ids[1:3], all_ids[2]))
+        self.assertEqual(([x["id"] for x in resp["items"]], resp["next_cursor"]),
+                         (all_ids[1:3], str(all_ids[2])))
 
     def test_results_bad_parameters_and_auth(self):
         m, d = self.start_webhook()
@@ -1024,7 +1024,7 @@ class ResultsTest(AnswerCase):
                              ("cursor=-1", "cursor"), ("cursor=x", "cursor"),
                              ("score_max=11", "score_max"), ("score_min=0", "score_min"),
                              ("score_max=", "score_max"), ("state=done", "state"),
-                             ("from=yesterday", "from"), ("to=2026-11-24", "to")):
+                             ("from=yesterday", "from"), ("to=2026-11-31", "to")):
             with self.subTest(query):
                 status, resp = self.cs_get(d, "/v1/results?" + query)
                 self.assertError(status, resp, 400, "invalid_field", field)
@@ -1033,7 +1033,7 @@ class ResultsTest(AnswerCase):
         status, resp = d.get("/v1/results", token=TRIGGER_TOKEN)
         self.assertError(status, resp, 403, "forbidden", "Authorization")
         self.assertEqual(d.get("/v1/results", token=ADMIN_TOKEN),
-                         (200, {"results": [], "next_cursor": None}))
+                         (200, {"items": [], "next_cursor": None}))
 
 
 if __name__ == "__main__":

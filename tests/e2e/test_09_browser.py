@@ -172,10 +172,10 @@ class BrowserSurveyTest(E2ETestCase):
         s, res = self.d.get("/v1/results?customer=C-0042&state=answered", CS_TOKEN)
         self.assertEqual(s, 200, res)
         self.assertEqual([(r["id"], r["score"], r["answers"], [h["channel"] for h in r["history"]])
-                          for r in res["results"]], [(sid, 4, want, ["page"])])
+                          for r in res["items"]], [(sid, 4, want, ["page"])])
         s, tl = self.d.get("/v1/tickets?state=open", CS_TOKEN)
         self.assertEqual(s, 200, tl)
-        self.assertEqual([(x["id"], x["survey_id"], x["detail"]) for x in tl["tickets"]],
+        self.assertEqual([(x["id"], x["survey_id"], x["detail"]) for x in tl["items"]],
                          [(t["id"], sid, "竣工回访评分4分")])
 
 
