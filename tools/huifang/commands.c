@@ -735,3 +735,71 @@ int cmd_check_config(struct cli *c, int argc, char **argv)
         return CLI_USAGE;
     return WEXITSTATUS(status) == 0 ? CLI_OK : CLI_REJECTED;
 }
+
+/* ---- customer ------------------------------------------------------------ */
+
+static const char customer_help[] =
+    "usage: huifang customer ID --preferred-time HH:MM-HH:MM[,HH:MM-HH:MM] | none\n"
+    "\n"
+    "Record when a customer wants to be contacted (\"evenings, please\"): their\n"
+    "surveys go in that time instead of the follow-up windows, on working days,\n"
+    "never at night (the time must lie inside the notice hours). \"none\" goes back\n"
+    "to the default windows. A token with the trigger, cs or admin role.\n";
+
+int cmd_customer(struct cli *c, int argc, char **argv)
+{
+    int rc = begin(c, &argc, argv, customer_help);
+    if (rc >= 0)
+        return rc;
+    static const struct option opts[] = {{"preferred-time", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pref = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o != 'p')
+            return bad_usage(customer_help);
+        pref = optarg;
+    }
+    if (optind + 1 != argc || !pref || !*argv[optind]) {
+        fprintf(stderr, "huifang customer: %s\n",
+                !pref ? "--preferred-time is required" : "one customer id is needed");
+        return bad_usage(customer_help);
+    }
+    if (cli_setup(c) != 0)
+        return CLI_USAGE;
+    struct buf path;
+    buf_init(&path);
+    buf_puts(&path, "/v1/customers/");
+    /* the id as one path segment */
+    for (const unsigned char *p = (const unsigned char *)argv[optind]; *p; p++)
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_.~", *p))
+            buf_append(&path, p, 1);
+        else
+            buf_printf(&path, "%%%02X", *p);
+    buf_puts(&path, "/preferences");
+    cJSON *b = cJSON_CreateObject();
+    if (strcmp(pref, "none") == 0)
+        cJSON_AddNullToObject(b, "preferred_time");
+    else
+        cJSON_AddStringToObject(b, "preferred_time", pref);
+    char *body = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    struct cli_resp r;
+    if (cli_request(c, "POST", path.data, body, &r) != 0 || r.status != 200) {
+        rc = cli_fail(&r);
+    } else {
+        rc = CLI_OK;
+        if (c->json) {
+            fwrite(r.body.data, 1, r.body.len, stdout);
+            putchar('\n');
+        } else {
+            printf("customer %s: %s\n", argv[optind],
+                   strcmp(pref, "none") == 0 ? "the default follow-up windows" : pref);
+        }
+    }
+    cli_resp_cleanup(&r);
+    free(body);
+    buf_cleanup(&path);
+    return rc;
+}
