@@ -9,6 +9,8 @@
 #   make fuzz-run run each harness for FUZZ_SECONDS (default 30) on its seed corpus;
 #                 fails on any crash, leak or UB (tests/fuzz/run.sh)
 #   make lint     clang -Werror build of the whole tree and cppcheck over the sources
+#   make valgrind the end-to-end suite with every huifangd under valgrind memcheck
+#                 (HUIFANG_VALGRIND=1, see tests/e2e/harness.py): no leak, no invalid access
 #   make all      build huifangd, the mock provider and the unit tests
 #   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
 #   make clean
@@ -98,7 +100,7 @@ test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all run test check asan install clean deps bench fuzz fuzz-run fuzzers lint
+.PHONY: all run test check asan install clean deps bench fuzz fuzz-run fuzzers lint valgrind
 all: $(HUIFANGD) $(MOCK) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -133,7 +135,8 @@ deps:
 	@tools/deps.sh
 
 # ---- fuzzing (tests/fuzz/<name>.c, seeds in tests/fuzz/corpus/<name>/) ---
-FUZZERS := intake reply_parse template wechat_msg callbacks survey_page survey_token config
+FUZZERS := intake reply_parse template wechat_msg callbacks survey_page survey_token config \
+           adapters
 fuzz_intake_OBJS := gateway/config.c $(test_intake_OBJS)
 fuzz_reply_parse_OBJS := $(test_reply_parse_OBJS)
 fuzz_template_OBJS := $(test_template_OBJS)
@@ -142,6 +145,8 @@ fuzz_callbacks_OBJS := $(DAEMON_SRCS)
 fuzz_survey_page_OBJS := $(test_survey_page_OBJS)
 fuzz_survey_token_OBJS := $(test_survey_token_OBJS)
 fuzz_config_OBJS := $(test_config_OBJS)
+fuzz_adapters_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gateway/template.c \
+                      $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz_,$(FUZZERS))
 FUZZ_SECONDS ?= 30
 
@@ -153,7 +158,7 @@ $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 
 fuzzers: $(FUZZ_BINS)
 
-fuzz:
+fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
 
 fuzz-run: fuzz
@@ -164,9 +169,16 @@ fuzz-run: fuzz
 # "cppcheck-suppress <id> ; reason" comment.
 CPPCHECK_FLAGS := --enable=warning,style,performance,portability --std=c11 -D_GNU_SOURCE \
                   -Igateway -Iadapters --inline-suppr --error-exitcode=1 --quiet -j2
-lint:
+lint: deps
 	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang all
 	cppcheck $(CPPCHECK_FLAGS) gateway adapters tools
+
+# ---- the end-to-end suite under valgrind (unit tests: see `make asan`) ---
+VALGRIND_SLOW ?= 10
+valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@HUIFANG_VALGRIND=1 TEST_TIMEOUT_MULTIPLIER=$(VALGRIND_SLOW) BUILD=$(BUILD) \
+	  python3 -m unittest discover -s tests/e2e -p 'test_*.py'
 
 run: deps
 	@$(MAKE) --no-print-directory all
