@@ -336,7 +336,8 @@ static int parse_opt(struct config *c, const struct cfg_opt *o, const cJSON *v, 
             }
         } else if (cJSON_IsNumber(v)) {
             double d = v->valuedouble;
-            if (d != (double)(int64_t)d || d < -9e15 || d > 9e15) {
+            /* Range first: casting 1e300 to int64_t is undefined. */
+            if (!(d >= -9e15 && d <= 9e15) || d != (double)(int64_t)d) {
                 set_err(err, errlen, file, o->name, "must be a whole number");
                 return -1;
             }
@@ -554,6 +555,17 @@ static char *read_file(const char *path, size_t max, char *err, size_t errlen)
 
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
+    char *text = read_file(path, CONFIG_MAX_BYTES, err, errlen);
+    if (!text)
+        return NULL;
+    struct config *c = config_parse(path, text, strlen(text), err, errlen);
+    free(text);
+    return c;
+}
+
+struct config *config_parse(const char *path, const char *text, size_t len, char *err,
+                            size_t errlen)
+{
     struct config *c = xcalloc(1, sizeof *c);
     c->path = xstrdup(path);
     const char *slash = strrchr(path, '/');
@@ -564,14 +576,15 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     }
     unsigned char seen[HF_ARRAY_LEN(opts)] = {0};
     cJSON *root = NULL;
-    char *text = read_file(path, 1 << 20, err, errlen);
-    if (!text)
+    if (len > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s: file is larger than %d bytes", path, CONFIG_MAX_BYTES);
         goto fail;
-    root = cJSON_Parse(text);
+    }
+    root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         int line = 1;
-        for (const char *p = text; at && p < at && *p; p++)
+        for (const char *p = text; at && p < at && p < text + len; p++)
             line += *p == '\n';
         snprintf(err, errlen, "%s: line %d: not valid JSON", path, line);
         goto fail;
@@ -678,11 +691,9 @@ struct config *config_load(const char *path, char *err, size_t errlen)
         }
     }
     cJSON_Delete(root);
-    free(text);
     return c;
 fail:
     cJSON_Delete(root);
-    free(text);
     config_free(c);
     return NULL;
 }

@@ -169,6 +169,15 @@ struct config {
  * @err holds "file: key: reason". Caller owns the result; free with
  * config_free(). Not for loop callbacks (reads a file). */
 struct config *config_load(const char *path, char *err, size_t errlen);
+/* Largest config file accepted, in bytes. */
+#define CONFIG_MAX_BYTES (1 << 20)
+/* The same from @len bytes of @text (need not be NUL-terminated; borrowed)
+ * that were read from @path: @path names the file in errors and anchors
+ * relative paths, and the files the config names must exist. Used by
+ * config_load() and the config fuzzer. Caller owns the result; free with
+ * config_free(). */
+struct config *config_parse(const char *path, const char *text, size_t len, char *err,
+                            size_t errlen);
 void config_free(struct config *c);
 
 /* Print the effective configuration as "key = value" lines, secrets as

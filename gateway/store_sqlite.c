@@ -186,14 +186,16 @@ static const char *const migrations[] = {
     "CREATE INDEX surveys_open ON surveys(state) WHERE state = 'open';",
 
     /* 5: surveys due the same day go out as one message with one link: the
-     * others are merged into the one sent (its page links to them). */
-    "ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
-    "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;",
+     * others are merged into the one sent (its page links to them).
+     * Parenthesised: one migration is several statements in one literal,
+     * which clang's -Wstring-concatenation would take for a missing comma. */
+    ("ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
+     "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;"),
 
     /* 6: the whole catalogue: messages planned by another milestone's
      * schedule carry their occurrence (the 3rd weekly check-in) and the
      * schedule's variables; a customer's own preferred contact window. */
-    "ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
+    ("ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
     "ALTER TABLE messages ADD COLUMN vars TEXT;"
     "ALTER TABLE customers ADD COLUMN preferred_time TEXT;"
     "CREATE INDEX triggers_project_milestone ON triggers(project_id, milestone);"
@@ -207,12 +209,12 @@ static const char *const migrations[] = {
     "  token_name TEXT,"
     "  accepted INTEGER NOT NULL,"
     "  skipped INTEGER NOT NULL,"
-    "  response TEXT NOT NULL);",
+    "  response TEXT NOT NULL);"),
 
     /* 7: staff tasks with deadlines (the refund procedure's steps, tasks.c).
      * A task waiting for another ("after") has no clock (started_at,
      * due_at, remind_at NULL) until that one is marked done. */
-    "CREATE TABLE tasks ("
+    ("CREATE TABLE tasks ("
     "  id INTEGER PRIMARY KEY,"
     "  trigger_id INTEGER NOT NULL REFERENCES triggers(id),"
     "  project_id TEXT NOT NULL,"
@@ -243,7 +245,7 @@ static const char *const migrations[] = {
     "CREATE INDEX tasks_reminder_msg ON tasks(reminder_message_id)"
     "  WHERE reminder_message_id IS NOT NULL;"
     "CREATE INDEX tasks_escalation_msg ON tasks(escalation_message_id)"
-    "  WHERE escalation_message_id IS NOT NULL;",
+    "  WHERE escalation_message_id IS NOT NULL;"),
 };
 
 /* ---- statements ------------------------------------------------------- */

@@ -650,6 +650,7 @@ static char *text_clean(char *s, size_t *len)
     for (;;) {
         if (p < e && (*p == ' ' || *p == '\n'))
             p++;
+        /* cppcheck-suppress knownConditionTrueFalse ; false positive: p and e move in the loop */
         else if (e - p >= 3 && memcmp(p, "\xE3\x80\x80", 3) == 0)
             p += 3;
         else
@@ -658,6 +659,7 @@ static char *text_clean(char *s, size_t *len)
     for (;;) {
         if (e > p && (e[-1] == ' ' || e[-1] == '\n'))
             e--;
+        /* cppcheck-suppress knownConditionTrueFalse ; false positive: p and e move in the loop */
         else if (e - p >= 3 && memcmp(e - 3, "\xE3\x80\x80", 3) == 0)
             e -= 3;
         else
