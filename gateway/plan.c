@@ -210,8 +210,10 @@ static int plan_messages(const struct config *cfg, const struct calendar *cal,
         int r = plan_one(cfg, cal, cm, base, now, customer, staff, mgr, &out[n], err, errlen);
         if (r < 0)
             return -1;
-        if (r > 0)
+        if (r > 0) {
+            /* cppcheck-suppress unreadVariable ; read by later messages (cm->after) */
             due_of[i] = out[n++].due_at;
+        }
     }
     return (int)n;
 }

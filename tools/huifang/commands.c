@@ -523,8 +523,9 @@ int cmd_tickets(struct cli *c, int argc, char **argv)
         printf("%-6s %-9s %-8s %-10s %-10s %-26s %s\n", "id", "state", "clock", "project",
                "customer", "next_due_at", "detail");
         const cJSON *t;
-        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "items"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "items")) {
             print_ticket(t);
+        }
     } else {
         /* One ticket, field by field. */
         const cJSON *f;
