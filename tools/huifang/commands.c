@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include <curl/curl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -770,15 +772,9 @@ int cmd_customer(struct cli *c, int argc, char **argv)
         return CLI_USAGE;
     struct buf path;
     buf_init(&path);
-    buf_puts(&path, "/v1/customers/");
-    /* the id as one path segment */
-    for (const unsigned char *p = (const unsigned char *)argv[optind]; *p; p++)
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            strchr("-_.~", *p))
-            buf_append(&path, p, 1);
-        else
-            buf_printf(&path, "%%%02X", *p);
-    buf_puts(&path, "/preferences");
+    char *id = curl_easy_escape(NULL, argv[optind], 0); /* one path segment */
+    buf_printf(&path, "/v1/customers/%s/preferences", id ? id : "");
+    curl_free(id);
     cJSON *b = cJSON_CreateObject();
     if (strcmp(pref, "none") == 0)
         cJSON_AddNullToObject(b, "preferred_time");
