@@ -258,7 +258,7 @@ static int validate_variables(const cJSON *vars, const struct milestone *m, stru
     for (size_t i = 0; i < m->nvariables; i++) {
         char field[96];
         snprintf(field, sizeof field, "variables.%s", m->variables[i]);
-        if (!vars || !get_string(vars, m->variables[i], field, 1, 100, e)) {
+        if (!vars || !get_string(vars, m->variables[i], field, 1, INTAKE_VAR_MAX_CHARS, e)) {
             if (!e->status)
                 api_error_set(e, 400, "missing_field", field, "%s is required", field);
             return -1;

@@ -9,6 +9,9 @@
 #ifndef HF_INTAKE_H
 #define HF_INTAKE_H
 
+/* A trigger's variables are 1 to this many characters each. */
+#define INTAKE_VAR_MAX_CHARS 100
+
 #include <stddef.h>
 #include <stdint.h>
 

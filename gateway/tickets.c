@@ -77,6 +77,13 @@ int64_t tickets_open_for_survey(struct gateway *gw, int64_t survey_id, const cha
     if (store_survey_get(gw->store, survey_id, &sr) != HF_OK)
         return -1;
     free(sr.answers);
+    /* The reason quotes the customer's own words: one line, within what a
+     * trigger variable may hold (the whole answer is kept with the
+     * survey), so a long or multi-line complaint still opens its ticket. */
+    char reason[4 * (INTAKE_VAR_MAX_CHARS + 1) + 4];
+    snprintf(reason, sizeof reason, "%s", why);
+    if (text_one_line_clip(reason, INTAKE_VAR_MAX_CHARS) == 0)
+        snprintf(reason, sizeof reason, "客户反映问题");
     /* The follow-up survey of a resolved complaint: a bad answer reopens
      * that ticket (seed 002: confirm the customer is satisfied with how
      * it was handled) rather than opening another one. */
@@ -84,11 +91,11 @@ int64_t tickets_open_for_survey(struct gateway *gw, int64_t survey_id, const cha
     if (store_ticket_by_trigger(gw->store, sr.trigger_id, &tid, &rdue, &adue) == HF_OK) {
         int changed = 0;
         if (store_ticket_reopen(gw->store, tid, now + gw->cfg->ticket_report_ms / 1000,
-                                now + gw->cfg->ticket_answer_ms / 1000, why, &changed) != HF_OK)
+                                now + gw->cfg->ticket_answer_ms / 1000, reason, &changed) != HF_OK)
             return -1;
         if (changed)
-            LOG_INFO("tickets", "reopened ticket=%lld survey=%lld reason=\"%s\"", (long long)tid,
-                     (long long)survey_id, why);
+            LOG_INFO("tickets", "reopened ticket=%lld survey=%lld", (long long)tid,
+                     (long long)survey_id);
         return changed ? tid : 0;
     }
     cJSON *doc = trigger_doc(gw, sr.trigger_id);
@@ -105,7 +112,7 @@ int64_t tickets_open_for_survey(struct gateway *gw, int64_t survey_id, const cha
     cJSON_ReplaceItemInObjectCaseSensitive(doc, "occurred_at", cJSON_CreateString(occurred));
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "variables");
     cJSON *vars = cJSON_AddObjectToObject(doc, "variables");
-    cJSON_AddStringToObject(vars, "reason", why);
+    cJSON_AddStringToObject(vars, "reason", reason);
     char *body = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
     struct intake_trigger t;
@@ -125,8 +132,8 @@ int64_t tickets_open_for_survey(struct gateway *gw, int64_t survey_id, const cha
     free(resp);
     if (status == 202) {
         ticket = t.ticket_id;
-        LOG_INFO("tickets", "opened ticket=%lld survey=%lld reason=\"%s\"", (long long)ticket,
-                 (long long)survey_id, why);
+        LOG_INFO("tickets", "opened ticket=%lld survey=%lld", (long long)ticket,
+                 (long long)survey_id);
     } else if (status == 200) {
         ticket = 0; /* this survey already has its ticket */
     }

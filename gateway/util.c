@@ -474,6 +474,46 @@ size_t utf8_chars(const char *s)
     return n;
 }
 
+size_t text_one_line_clip(char *s, size_t maxchars)
+{
+    static const char ellipsis[] = "\xE2\x80\xA6"; /* U+2026 */
+    size_t len = strlen(s), in = 0, out = 0, chars = 0, cut = 0, cut_chars = 0;
+    unsigned char *p = (unsigned char *)s;
+    while (in < len && p[in] == ' ')
+        in++;
+    while (in < len) {
+        size_t k = utf8_seq(p + in, len - in);
+        if (k == 0)
+            break; /* invalid or truncated: the text ends here */
+        uint32_t cp = k == 1 ? p[in] : k == 2 ? ((p[in] & 0x1Fu) << 6) | (p[in + 1] & 0x3Fu) : 0x100;
+        if (chars == maxchars - 1) {
+            cut = out; /* room for the ellipsis from here on */
+            cut_chars = chars;
+        }
+        if (chars == maxchars) {
+            memcpy(p + cut, ellipsis, sizeof ellipsis - 1);
+            out = cut + sizeof ellipsis - 1;
+            chars = cut_chars + 1;
+            p[out] = '\0';
+            return chars;
+        }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+            if (out > 0 && p[out - 1] != ' ')
+                p[out++] = ' ', chars++;
+            in += k;
+            continue;
+        }
+        memmove(p + out, p + in, k);
+        out += k;
+        in += k;
+        chars++;
+    }
+    while (out > 0 && p[out - 1] == ' ')
+        out--, chars--;
+    p[out] = '\0';
+    return chars;
+}
+
 int ascii_printable(const char *s)
 {
     for (; *s; s++)

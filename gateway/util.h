@@ -115,6 +115,13 @@ size_t utf8_seq(const unsigned char *p, size_t n);
 int utf8_valid(const char *s, size_t n);
 /* Number of Unicode code points in valid UTF-8 @s. */
 size_t utf8_chars(const char *s);
+/* Make @s, in place, a one-line text of 1 to @maxchars (>= 2) code points
+ * that a trigger field accepts: control characters (C0, DEL, C1) become
+ * spaces, an invalid or truncated UTF-8 sequence ends the text, and a
+ * longer text is cut at a character boundary ending in "…". Leading and
+ * trailing spaces go. Returns the number of code points left (0: nothing
+ * printable was left; @s is ""). */
+size_t text_one_line_clip(char *s, size_t maxchars);
 /* 1 if @s is printable ASCII without spaces (ids, keys). */
 int ascii_printable(const char *s);
 /* 1 if @s is a mainland China mobile number: 11 digits, 1[3-9]xxxxxxxxx,

@@ -432,6 +432,29 @@ class SmsReplyTest(AnswerCase):
         self.assertEqual(self.survey(d, sid), s)
         self.assertEqual(self.tickets(d), [])
 
+    def test_long_multi_line_complaint_reply_opens_its_ticket(self):
+        # A customer's complaint does not fit a trigger variable as typed
+        # (lines, over 100 characters): the whole reply is kept with the
+        # survey and the ticket's reason is its first 100 characters on one
+        # line. It used to fail the complaint trigger and drop the answer.
+        m, d = self.start_pair("aliyun")
+        ids, sid = self.sent_survey(m, d, trigger_body("completion"))
+        words = "卫生间墙面渗水，楼下邻居已经上门投诉。" * 8
+        text = "2分\n%s\n请尽快处理" % words
+        self.assertEqual(self.reply(d, [smsup(text)]), (200, {"code": 0, "msg": "接收成功"}))
+        a = self.answers(d)
+        self.assertEqual([(x["message_id"], x["raw"], x["score"], x["flagged"]) for x in a],
+                         [(sid, text, 2, 1)])
+        tk = self.tickets(d)
+        self.assertEqual([(x["survey_id"], x["state"]) for x in tk], [(sid, "open")])
+        detail = tk[0]["detail"]
+        self.assertEqual(len(detail), 100, detail)
+        self.assertTrue(detail.endswith("\u2026"), detail)
+        self.assertNotIn("\n", detail)
+        self.assertIn(words[:20], detail)
+        s = self.survey(d, sid)
+        self.assertEqual((s["state"], s["score"], s["flagged"]), ("answered", 2, 1))
+
     def test_reply_from_unknown_number_is_kept_flagged(self):
         m, d = self.start_pair("aliyun")
         self.sent_survey(m, d, trigger_body("completion"))

@@ -663,6 +663,39 @@ static void test_clock_starts_at_env_instant(void **state)
     unsetenv("HUIFANG_CLOCK_START");
 }
 
+/* A complaint's reason from a customer's reply: one line, at most N code
+ * points, cut on a character boundary with an ellipsis. */
+static void clip_check(const char *in, size_t max, const char *want, size_t want_chars)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", in);
+    assert_int_equal(text_one_line_clip(buf, max), want_chars);
+    assert_string_equal(buf, want);
+    assert_true(utf8_valid(buf, strlen(buf)));
+}
+
+static void test_text_one_line_clip(void **state)
+{
+    (void)state;
+    clip_check("墙面开裂", 10, "墙面开裂", 4);
+    clip_check("  墙面开裂\r\n卫生间漏水\t\t ", 100, "墙面开裂 卫生间漏水", 10);
+    clip_check("a\x7f\xc2\x85" "b", 10, "a b", 3);               /* DEL and C1 NEL */
+    clip_check("一二三四五六七八九十", 10, "一二三四五六七八九十", 10); /* exactly max */
+    clip_check("一二三四五六七八九十十", 10, "一二三四五六七八九…", 10);
+    clip_check("abcdefghijk", 5, "abcd…", 5);
+    clip_check("ok\xe5\xa2", 10, "ok", 2);                      /* truncated sequence */
+    clip_check("ok\xff rest", 10, "ok", 2);                       /* stray byte */
+    clip_check("\n\t ", 10, "", 0);
+    clip_check("", 10, "", 0);
+    /* a long reply of 4-byte characters stays within 100 code points */
+    char big[4 * 150 + 1] = "";
+    for (int i = 0; i < 150; i++)
+        strcat(big, "\xf0\x9f\x98\x80"); /* U+1F600 */
+    assert_int_equal(text_one_line_clip(big, 100), 100);
+    assert_int_equal(utf8_chars(big), 100);
+    assert_int_equal(strlen(big), 99 * 4 + 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_sha256_known_vectors),
         cmocka_unit_test(test_hmac_sha256_rfc4231),
         cmocka_unit_test(test_ct_equal),
+        cmocka_unit_test(test_text_one_line_clip),
         cmocka_unit_test(test_rand_u64_varies),
         cmocka_unit_test(test_buf_grows_and_stays_terminated),
         cmocka_unit_test(test_buf_large_append_and_printf),
