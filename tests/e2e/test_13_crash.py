@@ -15,8 +15,8 @@ import unittest
 import urllib.parse
 
 from harness import TUESDAY_1505, E2ETestCase, deep_merge, trigger_body, wait_until
-from test_06_channels import (ALIYUN_SEND, CB_TOKEN, SECRETS_ENV, channel_overrides,
-                              mock_config)
+from test_06_channels import (ALIYUN_SEND, CB_TOKEN, SECRETS_ENV, TENCENT_SEND,
+                              channel_overrides, mock_config)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crash"))
 import crash_run  # noqa: E402
@@ -170,3 +170,103 @@ class ReceiptGraceTest(E2ETestCase):
         self.assertEqual([r["duplicate"] for r in m.requests(key="hf-%d" % notice)],
                          [False, True])
         self.assertEqual(len([r for r in m.requests() if r["path"] == ALIYUN_SEND]), 3)
+
+
+class TencentStatusPullTest(E2ETestCase):
+    """A Tencent SMS whose send was cut short (the daemon SIGKILLed, or the
+    request timed out, after the provider took it) is not resent blindly:
+    after dispatch.receipt_grace huifang pulls the number's statuses
+    (PullSmsSendStatusByPhoneNumber, TC3-signed); the entry whose
+    SessionContext is hf-<id> settles the message as its receipt would.
+    Only when the provider has no such entry is it sent again; a pull that
+    fails is asked again, never turned into a resend. The mock answers the
+    pull from what it really accepted; it pushes no status callbacks here,
+    so only the pull can settle a message whose answer was lost."""
+
+    def start_pair(self, grace="2s", request_timeout="15s"):
+        m = self.start_mock(clock=TUESDAY_1505, config=mock_config())
+        over = deep_merge(channel_overrides(m, "tencent"), {
+            "dispatch": {"receipt_grace": grace, "retry_base": "1s"},
+            "outbound": {"request_timeout": request_timeout}})
+        d = self.start_daemon(m, env=SECRETS_ENV, overrides=over)
+        return m, d
+
+    def pulls(self, m):
+        status, body = m.request("GET", "/_mock/tencent/pulls")
+        self.assertEqual(status, 200, body)
+        return body["pulls"]
+
+    def notice(self, d):
+        status, resp, _ = d.post_trigger(trigger_body("material_inspection"))
+        self.assertEqual(status, 202, resp)
+        notice = {x["message"]: x["id"] for x in resp["messages"]}["notice"]
+        self.assertEqual(notice, 1)  # a fresh store: the fault below matches hf-1
+        return notice
+
+    def assert_settled_by_pull(self, m, d, notice):
+        row = d.wait_state(notice, "delivered", timeout=20)
+        sends = m.requests(key="hf-%d" % notice)
+        self.assertEqual(len(sends), 1, sends)  # one SMS at the provider
+        self.assertEqual(sends[0]["path"], TENCENT_SEND)
+        self.assertGreaterEqual(self.pulls(m), 1)
+        self.assertEqual((row["last_code"], row["last_error"]), ("SUCCESS", None), row)
+        self.assertRegex(row["provider_id"] or "", r"^5000:\d+$")  # the SerialNo, learnt
+        rec = d.rows("SELECT provider, dedup_key, delivered, code, detail FROM receipts "
+                     "WHERE message_id = ?", notice)
+        self.assertEqual(rec, [{"provider": "tencent", "dedup_key": "pull:" + row["provider_id"],
+                                "delivered": 1, "code": "SUCCESS", "detail": "用户短信送达成功"}])
+        self.assertGreaterEqual(d.metric('huifang_status_pulls_total{result="delivered"}'), 1.0)
+        return row
+
+    def test_killed_after_the_provider_took_it_is_settled_by_the_pull(self):
+        m, d = self.start_pair()
+        # The provider answers hf-1 after 1.5 s; the daemon dies meanwhile.
+        m.faults({"delay_ms": 1500, "count": 1, "path": "/tencent", "match": "hf-1"})
+        notice = self.notice(d)
+        d.wait_state(2, "sent")  # the survey went; only the notice is cut short
+        self.assertEqual(m.requests(key="hf-1"), [])  # still being answered
+        d.kill9()
+        wait_until(lambda: m.requests(key="hf-1"), 5, what="the provider to accept")
+        d.start()
+        row = self.assert_settled_by_pull(m, d, notice)
+        # The cut attempt counts, the pull does not; no attempt row claims
+        # an answer that never came.
+        self.assertEqual((row["attempts"], d.attempts(notice)), (1, []))
+        self.assertIn("settled by a status pull", d.read_log())
+
+    def test_timed_out_send_the_provider_took_is_settled_by_the_pull(self):
+        m, d = self.start_pair(grace="3s", request_timeout="1s")
+        # Taken after 2.5 s, when huifang has given up waiting (1 s).
+        m.faults({"delay_ms": 2500, "count": 1, "path": "/tencent", "match": "hf-1"})
+        notice = self.notice(d)
+        row = self.assert_settled_by_pull(m, d, notice)
+        self.assertEqual([a["code"] for a in d.attempts(notice)], ["timeout"])
+        self.assertEqual(row["attempts"], 1)
+
+    def test_no_status_at_the_provider_means_it_is_sent_again(self):
+        m, d = self.start_pair(grace="2s", request_timeout="1s")
+        # The first send never reaches the provider's books (it hangs and
+        # is dropped): the pull finds nothing, so the SMS goes again, once.
+        m.faults({"hang": True, "count": 1, "path": "/tencent", "match": "hf-1"})
+        notice = self.notice(d)
+        row = d.wait_state(notice, ("sent", "delivered"), timeout=20)
+        self.assertEqual(len(m.requests(key="hf-%d" % notice)), 1)
+        self.assertEqual(self.pulls(m), 1)
+        self.assertEqual([a["code"] for a in d.attempts(notice)], ["timeout", "Ok"])
+        self.assertEqual(row["attempts"], 2)
+        self.assertEqual(d.metric('huifang_status_pulls_total{result="none"}'), 1.0)
+
+    def test_failed_pulls_are_retried_never_a_blind_resend(self):
+        m, d = self.start_pair(grace="2s")
+        m.faults({"delay_ms": 1500, "count": 1, "path": "/tencent", "match": "hf-1"},
+                 # The pulls (their body names BeginTime) fail twice: 500.
+                 {"status": 500, "count": 2, "path": "/tencent", "match": "BeginTime"})
+        notice = self.notice(d)
+        d.wait_state(2, "sent")
+        d.kill9()
+        wait_until(lambda: m.requests(key="hf-1"), 5, what="the provider to accept")
+        d.start()
+        self.assert_settled_by_pull(m, d, notice)
+        self.assertEqual(d.metric('huifang_status_pulls_total{result="error"}'), 2.0)
+        self.assertEqual(self.pulls(m), 1)  # the two faulted ones never reached the handler
+        self.assertIn("status pull failed code=http_500", d.read_log())
