@@ -1,6 +1,6 @@
 /*
- * tencent_sms.c - Tencent Cloud SMS, API 3.0, version 2021-01-11, SendSms
- * (PROTOCOLS.md section D).
+ * tencent_sms.c - Tencent Cloud SMS, API 3.0, version 2021-01-11: SendSms
+ * and PullSmsSendStatusByPhoneNumber (PROTOCOLS.md section D).
  *
  * Request (one number per message):
  *   POST <channels.tencent.base_url>/
@@ -32,6 +32,9 @@
  * The classification table is tencent_rules[] below. Transport errors and
  * HTTP 5xx are retried (adapter_classify_http); a 200 that is not the
  * documented JSON is retried as "bad_response".
+ *
+ * Status pull (PullSmsSendStatusByPhoneNumber, same signing): for a send
+ * whose answer was lost, see "Status pull" below; dispatch.c decides when.
  *
  * Secrets: the secret key only enters the signature; nothing is logged here.
  */
