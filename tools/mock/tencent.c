@@ -510,6 +510,7 @@ static void handle_pull(struct mock *m, const cJSON *cfg, const cJSON *body,
         n++;
     }
     pthread_mutex_unlock(&tc.lock);
+    /* cppcheck-suppress variableScope ; only used inside LOG_INFO's level check */
     char masked[24];
     LOG_INFO(TC_TAG, "pull number=%s statuses=%lld", log_mask_phone(mobile, masked),
              (long long)n);
