@@ -39,7 +39,9 @@ SessionContext settles it. With either provider no SMS may arrive twice
 (with --receipt-grace 0 repeats are allowed: the run then checks each is a
 message a kill cut short, its attempt counted without an attempt row, and
 that there are no more than the sends the daemon recovered from "sending"
-at its starts, "recovered N messages"), and every SMS ends delivered.
+at its starts, "recovered N messages"). With Aliyun every SMS must also
+end delivered by its receipt; a Tencent push that overtakes the commit of
+its send's SerialNo matches nothing, so there some stay "sent".
 
 Usage (from the repository root, after `make all`):
     python3 tests/crash/crash_run.py --triggers 20000 --kills 50
@@ -282,10 +284,12 @@ class Run:
     def wait_receipts(self, timeout):
         """Until every SMS is settled by its receipt (the mock pushes one
         per accepted request, ~200 ms after it)."""
-        if self.receipt_grace <= 0:
-            # No wait: a send a kill cut short is resent, and with Tencent
-            # its first receipt (named by a SerialNo never learnt) matches
-            # nothing, so not every SMS need be settled by a receipt.
+        if self.sms != "aliyun":
+            # Tencent's status push names only its SerialNo, which huifang
+            # learns when it commits the send's answer: a push that
+            # overtakes that commit (under load, or for a send a kill cut
+            # short) matches nothing and is kept unmatched (README), so not
+            # every Tencent SMS is settled by a receipt.
             time.sleep(1)
             return
         deadline = time.monotonic() + timeout * SLOW
@@ -570,15 +574,7 @@ class Run:
         for mid in sms_ids:
             n = d.scalar("SELECT COUNT(*) FROM receipts WHERE message_id = ?", mid)
             want = len(by_key.get(mid, [])) + (mid in phase_ids)
-            if self.receipt_grace <= 0:
-                continue
-            # Aliyun: one receipt per accepted request. Tencent: the push
-            # of a send whose answer a kill cut short names a SerialNo not
-            # known yet (stored unmatched); the status pull stores the
-            # report that settled it instead; it may also match the push
-            # when it came after the pull, so at least one each.
-            bad = n != want if self.sms == "aliyun" else not (want <= n <= want + 1)
-            if msgs[mid]["state"] != "delivered" or bad:
+            if self.sms == "aliyun" and (msgs[mid]["state"] != "delivered" or n != want):
                 p.append("SMS %d: state %s, %d receipts for %d accepted requests"
                          % (mid, msgs[mid]["state"], n, want))
         # The receipts phase: each receipt, repeated by the "provider" until

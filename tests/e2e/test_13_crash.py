@@ -179,10 +179,10 @@ class TencentStatusPullTest(E2ETestCase):
     pull from what it really accepted; it pushes no status callbacks here,
     so only the pull can settle a message whose answer was lost."""
 
-    def start_pair(self, grace="2s", request_timeout="15s"):
+    def start_pair(self, grace="2s", request_timeout="15s", **dispatch):
         m = self.start_mock(clock=TUESDAY_1505, config=mock_config())
         over = deep_merge(channel_overrides(m, "tencent"), {
-            "dispatch": {"receipt_grace": grace, "retry_base": "1s"},
+            "dispatch": dict({"receipt_grace": grace, "retry_base": "1s"}, **dispatch),
             "outbound": {"request_timeout": request_timeout}})
         d = self.start_daemon(m, env=SECRETS_ENV, overrides=over)
         return m, d
@@ -266,3 +266,22 @@ class TencentStatusPullTest(E2ETestCase):
         self.assertEqual(d.metric('huifang_status_pulls_total{result="error"}'), 2.0)
         self.assertEqual(self.pulls(m), 1)  # the two faulted ones never reached the handler
         self.assertIn("status pull failed code=http_500", d.read_log())
+
+    def test_pulls_failing_until_expiry_fail_the_message_with_the_reason(self):
+        # A notice that expires 10 s after it is due; every pull answers 500.
+        m, d = self.start_pair(grace="2s", retry_max="2s", notice_ttl="10s")
+        m.faults({"delay_ms": 1500, "count": 1, "path": "/tencent", "match": "hf-1"},
+                 {"status": 500, "count": 1000, "path": "/tencent", "match": "BeginTime"})
+        notice = self.notice(d)
+        d.wait_state(2, "sent")
+        d.kill9()
+        wait_until(lambda: m.requests(key="hf-1"), 5, what="the provider to accept")
+        d.start()
+        row = d.wait_state(notice, "failed", timeout=30)
+        self.assertEqual(row["last_code"], "status_unknown", row)
+        self.assertIn("http_500", row["last_error"])
+        self.assertIn("may have been delivered", row["last_error"])
+        self.assertEqual(len(m.requests(key="hf-%d" % notice)), 1)  # never resent
+        self.assertEqual(self.pulls(m), 0)
+        self.assertGreaterEqual(d.metric('huifang_status_pulls_total{result="error"}'), 2.0)
+        self.assertEqual(d.metric('huifang_status_pulls_total{result="none"}'), 0.0)
