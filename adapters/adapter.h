@@ -87,6 +87,31 @@ struct send_result {
     int64_t defer_until;    /* for SEND_DEFER: UTC seconds, 0 = backoff */
 };
 
+/* A status pull for one message whose send was cut short (timeout, crash):
+ * did the provider take it after all? Borrowed for the call. */
+struct status_query {
+    int64_t id;                 /* our message id: the dedup id "hf-<id>" to look for */
+    const cJSON *recipient;     /* {"mobile": ...} */
+    int64_t since;              /* UTC seconds: no send of this message is older */
+    int64_t now;                /* UTC seconds: the end of the window, and the signature */
+};
+
+enum status_outcome {
+    STATUS_DELIVERED = 0,  /* the provider has it, delivered to the handset */
+    STATUS_FAILED,         /* the provider has it, the operator reported a failure */
+    STATUS_NONE,           /* the provider reports no such message in the window */
+    STATUS_UNKNOWN,        /* the pull itself failed (network, 5xx, error, unreadable) */
+};
+
+struct status_result {
+    enum status_outcome outcome;
+    char code[64];          /* DELIVERED/FAILED: the report status ("SUCCESS", "FAIL");
+                               UNKNOWN: why the pull failed ("http_500", "timeout", an error) */
+    char provider_id[96];   /* DELIVERED/FAILED: the provider's id of the send (SerialNo) */
+    char request_id[64];    /* the provider's id of the pull request, or "" */
+    char detail[192];       /* the operator's description, or why the pull failed */
+};
+
 struct channel_adapter {
     const char *name;     /* adapter name, stored on every attempt: "aliyun_sms" */
     const char *channel;  /* logical channel stored on messages: "wechat", "wecom", "sms",
@@ -115,6 +140,17 @@ struct channel_adapter {
     int (*token_parse)(const struct config *cfg, const struct http_resp *resp, char *token,
                        size_t toklen, int64_t *expires_in, int *retryable, char *err,
                        size_t errlen);
+
+    /* Providers whose delivery statuses can be pulled and name our dedup id
+     * (Tencent's PullSmsSendStatusByPhoneNumber echoes SessionContext);
+     * NULL otherwise. status_request builds the pull for @q (0, or -1 with
+     * @err set: the query cannot be expressed, e.g. no mobile);
+     * status_parse reads the answer and looks for message @q->id in it.
+     * Never fails. */
+    int (*status_request)(const struct config *cfg, const struct status_query *q,
+                          struct http_req *req, char *err, size_t errlen);
+    void (*status_parse)(const struct config *cfg, const struct status_query *q,
+                         const struct http_resp *resp, struct status_result *res);
 };
 
 /* The adapter that serves logical @channel under @cfg ("sms" -> the

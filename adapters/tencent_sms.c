@@ -1,6 +1,6 @@
 /*
- * tencent_sms.c - Tencent Cloud SMS, API 3.0, version 2021-01-11, SendSms
- * (PROTOCOLS.md section D).
+ * tencent_sms.c - Tencent Cloud SMS, API 3.0, version 2021-01-11: SendSms
+ * and PullSmsSendStatusByPhoneNumber (PROTOCOLS.md section D).
  *
  * Request (one number per message):
  *   POST <channels.tencent.base_url>/
@@ -32,6 +32,9 @@
  * The classification table is tencent_rules[] below. Transport errors and
  * HTTP 5xx are retried (adapter_classify_http); a 200 that is not the
  * documented JSON is retried as "bad_response".
+ *
+ * Status pull (PullSmsSendStatusByPhoneNumber, same signing): for a send
+ * whose answer was lost, see "Status pull" below; dispatch.c decides when.
  *
  * Secrets: the secret key only enters the signature; nothing is logged here.
  */
@@ -87,23 +90,77 @@ static int url_authority(const char *url, char *out, size_t cap)
     return 0;
 }
 
-static int tencent_sms_build(const struct config *cfg, const struct out_msg *m, struct http_req *req,
-                             char *err, size_t errlen)
+/* The settings every API 3.0 call needs; NULL, or the first missing key. */
+static const char *missing_setting(const struct config *cfg)
 {
-    const char *missing = !cfg->tencent_base_url     ? "channels.tencent.base_url"
-                          : !cfg->tencent_secret_id  ? "channels.tencent.secret_id"
-                          : !cfg->tencent_secret_key ? "channels.tencent.secret_key"
-                          : !cfg->tencent_sdk_app_id ? "channels.tencent.sdk_app_id"
-                          : !cfg->tencent_region     ? "channels.tencent.region"
-                          : !cfg->sms_sign_name      ? "channels.sms.sign_name"
-                                                     : NULL;
-    if (missing) {
-        snprintf(err, errlen, "%s is not configured", missing);
-        return -1;
-    }
+    return !cfg->tencent_base_url     ? "channels.tencent.base_url"
+           : !cfg->tencent_secret_id  ? "channels.tencent.secret_id"
+           : !cfg->tencent_secret_key ? "channels.tencent.secret_key"
+           : !cfg->tencent_sdk_app_id ? "channels.tencent.sdk_app_id"
+           : !cfg->tencent_region     ? "channels.tencent.region"
+                                      : NULL;
+}
+
+/* Fill @req with the TC3-signed API 3.0 call @action whose body is @doc
+ * (printed once; those exact bytes are signed and sent). Borrows @doc.
+ * 0, or -1 with @err set. */
+static int tc3_request(const struct config *cfg, const char *action, int64_t now,
+                       const cJSON *doc, struct http_req *req, char *err, size_t errlen)
+{
     char host[256];
     if (url_authority(cfg->tencent_base_url, host, sizeof host) != 0) {
         snprintf(err, errlen, "channels.tencent.base_url has no host");
+        return -1;
+    }
+    char *printed = cJSON_PrintUnformatted(doc);
+    HF_ASSERT(printed != NULL);
+    char *body = xstrdup(printed); /* http_req frees with free(), not cJSON_free() */
+    cJSON_free(printed);
+    size_t body_len = strlen(body);
+
+    /* Sign those exact bytes. */
+    struct tc3_params sp = {
+        .secret_id = cfg->tencent_secret_id,
+        .secret_key = cfg->tencent_secret_key,
+        .service = TENCENT_SERVICE,
+        .host = host,
+        .content_type = TENCENT_CONTENT_TYPE,
+        .timestamp = now,
+        .payload = body,
+        .payload_len = body_len,
+    };
+    struct tc3_sig sig;
+    if (tc3_sign(&sp, &sig) != HF_OK) {
+        snprintf(err, errlen, "cannot sign the request (bad host, key id or timestamp)");
+        free(body);
+        return -1;
+    }
+
+    size_t blen = strlen(cfg->tencent_base_url);
+    int slash = blen > 0 && cfg->tencent_base_url[blen - 1] == '/';
+    req->method = xstrdup("POST");
+    req->url = xasprintf("%s%s", cfg->tencent_base_url, slash ? "" : "/");
+    req->body = body;
+    req->body_len = body_len;
+    http_req_add_header(req, "Content-Type: " TENCENT_CONTENT_TYPE);
+    http_req_add_header(req, "Host: %s", host);
+    http_req_add_header(req, "X-TC-Action: %s", action);
+    http_req_add_header(req, "X-TC-Version: " TENCENT_VERSION);
+    http_req_add_header(req, "X-TC-Timestamp: %lld", (long long)now);
+    http_req_add_header(req, "X-TC-Region: %s", cfg->tencent_region);
+    http_req_add_header(req, "Authorization: %s", sig.authorization);
+    tc3_sig_cleanup(&sig);
+    return 0;
+}
+
+static int tencent_sms_build(const struct config *cfg, const struct out_msg *m, struct http_req *req,
+                             char *err, size_t errlen)
+{
+    const char *missing = missing_setting(cfg);
+    if (!missing && !cfg->sms_sign_name)
+        missing = "channels.sms.sign_name";
+    if (missing) {
+        snprintf(err, errlen, "%s is not configured", missing);
         return -1;
     }
     char mobile[12];
@@ -150,46 +207,9 @@ static int tencent_sms_build(const struct config *cfg, const struct out_msg *m, 
     cJSON_AddStringToObject(doc, "SessionContext", dedup);
     if (m->extend_code && m->extend_code[0])
         cJSON_AddStringToObject(doc, "ExtendCode", m->extend_code);
-    char *printed = cJSON_PrintUnformatted(doc);
+    int rc = tc3_request(cfg, TENCENT_ACTION, m->now, doc, req, err, errlen);
     cJSON_Delete(doc);
-    HF_ASSERT(printed != NULL);
-    char *body = xstrdup(printed); /* http_req frees with free(), not cJSON_free() */
-    cJSON_free(printed);
-    size_t body_len = strlen(body);
-
-    /* Sign those exact bytes. */
-    struct tc3_params sp = {
-        .secret_id = cfg->tencent_secret_id,
-        .secret_key = cfg->tencent_secret_key,
-        .service = TENCENT_SERVICE,
-        .host = host,
-        .content_type = TENCENT_CONTENT_TYPE,
-        .timestamp = m->now,
-        .payload = body,
-        .payload_len = body_len,
-    };
-    struct tc3_sig sig;
-    if (tc3_sign(&sp, &sig) != HF_OK) {
-        snprintf(err, errlen, "cannot sign the request (bad host, key id or timestamp)");
-        free(body);
-        return -1;
-    }
-
-    size_t blen = strlen(cfg->tencent_base_url);
-    int slash = blen > 0 && cfg->tencent_base_url[blen - 1] == '/';
-    req->method = xstrdup("POST");
-    req->url = xasprintf("%s%s", cfg->tencent_base_url, slash ? "" : "/");
-    req->body = body;
-    req->body_len = body_len;
-    http_req_add_header(req, "Content-Type: " TENCENT_CONTENT_TYPE);
-    http_req_add_header(req, "Host: %s", host);
-    http_req_add_header(req, "X-TC-Action: " TENCENT_ACTION);
-    http_req_add_header(req, "X-TC-Version: " TENCENT_VERSION);
-    http_req_add_header(req, "X-TC-Timestamp: %lld", (long long)m->now);
-    http_req_add_header(req, "X-TC-Region: %s", cfg->tencent_region);
-    http_req_add_header(req, "Authorization: %s", sig.authorization);
-    tc3_sig_cleanup(&sig);
-    return 0;
+    return rc;
 }
 
 /* ===================================================================== */
@@ -342,6 +362,150 @@ out:
     cJSON_Delete(j);
 }
 
+/* ===================================================================== */
+/* Status pull: PullSmsSendStatusByPhoneNumber                             */
+/* ===================================================================== */
+
+/*
+ * A send whose answer never came (timeout, crash) may have been taken:
+ * Tencent does not deduplicate SessionContext, and its status callback
+ * names only the SerialNo the lost answer carried. The pull by number
+ * echoes SessionContext, so "hf-<id>" finds the message. Fields, as in the
+ * official SDK (tencentcloud-sdk-go tencentcloud/sms/v20210111/models.go,
+ * PullSmsSendStatusByPhoneNumberRequestParams and PullSmsSendStatus;
+ * PROTOCOLS.md section D5 "Pull alternatives"):
+ *
+ *   X-TC-Action: PullSmsSendStatusByPhoneNumber (version 2021-01-11, TC3)
+ *   {"BeginTime":<unix s>,"EndTime":<unix s>,"Offset":0,"Limit":100,
+ *    "PhoneNumber":"+86<mobile>","SmsSdkAppId":"..."}
+ *   BeginTime: at most 7 days back; Offset: "currently fixed at 0";
+ *   Limit: at most 100.
+ *
+ *   {"Response":{"PullSmsSendStatusSet":[{"UserReceiveTime":<unix s>,
+ *     "CountryCode":"86","SubscriberNumber":"138...","PhoneNumber":"+86...",
+ *     "SerialNo":"...","ReportStatus":"SUCCESS"|"FAIL","Description":"...",
+ *     "SessionContext":"hf-<id>"}],"RequestId":"..."}}
+ *
+ * The SDK notes that SessionContext in pull results is empty unless
+ * Tencent support enables it for the account (README). Only delivery
+ * reports are listed: a send still waiting for its report is not there
+ * yet, which is why the dispatcher pulls after dispatch.receipt_grace.
+ */
+#define TENCENT_PULL_ACTION "PullSmsSendStatusByPhoneNumber"
+#define TENCENT_PULL_LIMIT 100           /* the API's maximum */
+#define TENCENT_PULL_MAX_BACK (7 * 86400) /* BeginTime: at most 7 days back */
+#define TENCENT_PULL_SKEW 60             /* our clock against the provider's */
+
+static int tencent_sms_status_request(const struct config *cfg, const struct status_query *q,
+                                      struct http_req *req, char *err, size_t errlen)
+{
+    const char *missing = missing_setting(cfg);
+    if (missing) {
+        snprintf(err, errlen, "%s is not configured", missing);
+        return -1;
+    }
+    char mobile[12], phone[16];
+    if (!recipient_mobile(q->recipient, mobile)) {
+        snprintf(err, errlen, "recipient has no mainland mobile number");
+        return -1;
+    }
+    snprintf(phone, sizeof phone, "+86%s", mobile);
+    int64_t begin = q->since - TENCENT_PULL_SKEW;
+    int64_t oldest = q->now - TENCENT_PULL_MAX_BACK + TENCENT_PULL_SKEW;
+    if (begin < oldest)
+        begin = oldest;
+    if (begin < 0)
+        begin = 0;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "BeginTime", (double)begin);
+    cJSON_AddNumberToObject(doc, "EndTime", (double)q->now);
+    cJSON_AddNumberToObject(doc, "Offset", 0);
+    cJSON_AddNumberToObject(doc, "Limit", TENCENT_PULL_LIMIT);
+    cJSON_AddStringToObject(doc, "PhoneNumber", phone);
+    cJSON_AddStringToObject(doc, "SmsSdkAppId", cfg->tencent_sdk_app_id);
+    int rc = tc3_request(cfg, TENCENT_PULL_ACTION, q->now, doc, req, err, errlen);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void pull_unknown(struct status_result *res, const char *code, const char *detail)
+{
+    res->outcome = STATUS_UNKNOWN;
+    snprintf(res->code, sizeof res->code, "%s", code);
+    snprintf(res->detail, sizeof res->detail, "%s", detail);
+}
+
+static void tencent_sms_status_parse(const struct config *cfg, const struct status_query *q,
+                                     const struct http_resp *resp, struct status_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct send_result http;
+    memset(&http, 0, sizeof http);
+    if (adapter_classify_http(resp, &http)) {
+        pull_unknown(res, http.code, http.detail);
+        return;
+    }
+    cJSON *j = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+    const cJSON *r = j ? cJSON_GetObjectItemCaseSensitive(j, "Response") : NULL;
+    if (!cJSON_IsObject(r)) {
+        pull_unknown(res, "bad_response", "answer is not a Tencent API 3.0 JSON response");
+        goto out;
+    }
+    const char *rid = json_str(r, "RequestId");
+    if (rid)
+        snprintf(res->request_id, sizeof res->request_id, "%s", rid);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "Error");
+    if (e) {
+        const char *code = json_str(e, "Code");
+        char msg[160];
+        adapter_copy_sanitized(msg, sizeof msg, json_str(e, "Message"),
+                               cfg->tencent_secret_key);
+        pull_unknown(res, code && code[0] ? code : "bad_response", msg);
+        goto out;
+    }
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(r, "PullSmsSendStatusSet");
+    if (!cJSON_IsNull(set) && !cJSON_IsArray(set)) { /* absent, or not a list */
+        pull_unknown(res, "bad_response", "no PullSmsSendStatusSet array in the answer");
+        goto out;
+    }
+    char want[32];
+    adapter_dedup_id(q->id, want);
+    int n = 0, found = 0;
+    const cJSON *st;
+    const cJSON *list = cJSON_IsArray(set) ? set : NULL;
+    cJSON_ArrayForEach(st, list) {
+        n++;
+        const char *ctx = json_str(st, "SessionContext");
+        const char *status = json_str(st, "ReportStatus");
+        if (!ctx || strcmp(ctx, want) != 0 || !status)
+            continue;
+        /* One send of this message, reported: it settles the message, as
+         * its status callback would have. */
+        int ok = strcmp(status, "SUCCESS") == 0;
+        found = 1;
+        res->outcome = ok ? STATUS_DELIVERED : STATUS_FAILED;
+        snprintf(res->code, sizeof res->code, "%s", status);
+        const char *serial = json_str(st, "SerialNo"), *desc = json_str(st, "Description");
+        snprintf(res->provider_id, sizeof res->provider_id, "%s", serial ? serial : "");
+        adapter_copy_sanitized(res->detail, sizeof res->detail, desc ? desc : "", NULL);
+        if (ok)
+            break; /* a delivered send wins over a failed earlier one */
+    }
+    if (found)
+        goto out;
+    if (n >= TENCENT_PULL_LIMIT) {
+        /* A full page without our entry: Offset is fixed at 0, so what lies
+         * beyond cannot be seen. Not "none": that would resend blindly. */
+        pull_unknown(res, "pull_truncated",
+                     "100 statuses in the window, none of this message; cannot see further");
+        goto out;
+    }
+    res->outcome = STATUS_NONE;
+    snprintf(res->detail, sizeof res->detail, "no status of this message among %d", n);
+out:
+    cJSON_Delete(j);
+}
+
 const struct channel_adapter tencent_sms_adapter = {
     .name = "tencent_sms",
     .channel = "sms",
@@ -349,4 +513,6 @@ const struct channel_adapter tencent_sms_adapter = {
     .can_reach = tencent_sms_can_reach,
     .build_request = tencent_sms_build,
     .parse_response = tencent_sms_parse,
+    .status_request = tencent_sms_status_request,
+    .status_parse = tencent_sms_status_parse,
 };

@@ -131,6 +131,13 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
                (unsigned long long)m->receipts_duplicate);
     buf_printf(&b, "huifang_receipts_total{result=\"unknown_message\"} %llu\n",
                (unsigned long long)m->receipts_unknown);
+    buf_puts(&b, "# HELP huifang_status_pulls_total SMS status pulls for sends cut short "
+                 "(Tencent), by result.\n"
+                 "# TYPE huifang_status_pulls_total counter\n");
+    static const char *const pull_results[] = {"delivered", "failed", "none", "error"};
+    for (size_t i = 0; i < HF_ARRAY_LEN(pull_results); i++)
+        buf_printf(&b, "huifang_status_pulls_total{result=\"%s\"} %llu\n", pull_results[i],
+                   (unsigned long long)m->status_pulls[i]);
     buf_puts(&b, "# HELP huifang_token_fetches_total Access-token fetches (WeChat, WeCom).\n"
                  "# TYPE huifang_token_fetches_total counter\n");
     buf_printf(&b, "huifang_token_fetches_total %llu\n",

@@ -8,6 +8,16 @@
  * back to "pending" (store_requeue_inflight) and they are sent again with
  * the same provider-side dedup id (Idempotency-Key hf-<id>), so the
  * provider sees one message.
+ *
+ * SMS providers do not deduplicate. An SMS whose send was cut short (a
+ * timeout, or found "sending" at start) waits dispatch.receipt_grace first. Aliyun's receipt names our
+ * OutId and settles it meanwhile. Tencent's does not, so when such a
+ * message comes due again it is not resent blindly: the dispatcher pulls
+ * the number's delivery statuses (PullSmsSendStatusByPhoneNumber) since
+ * the message was made; an entry with SessionContext hf-<id> settles it
+ * as its receipt would; only without one is it sent again. A failed pull
+ * is retried with backoff and, past the message's expiry, the message
+ * fails with that reason; it is never resent on a guess.
  */
 #include "dispatch.h"
 #include "adapter.h"
@@ -38,6 +48,11 @@ struct dispatcher {
     struct number_limits *numbers; /* SMS per mobile number */
     struct finished *done;   /* attempts finished this loop iteration, not yet committed */
     size_t ndone, done_cap;
+    struct pull_fail {       /* consecutive failed status pulls per message, for the backoff
+                                (in memory: a restart starts the backoff over) */
+        int64_t id;
+        int n;
+    } pull_fails[64];
 };
 
 /* A finished attempt waiting for the iteration's commit; owns its strings. */
@@ -64,8 +79,14 @@ struct send_job {
 
 int64_t dispatch_receipt_grace_s(const struct config *cfg)
 {
-    if (cfg->receipt_grace_ms <= 0 || !cfg->callback_token || !cfg->sms_provider ||
-        strcmp(cfg->sms_provider, "aliyun") != 0)
+    const struct channel_adapter *sms = adapter_for_channel(cfg, "sms");
+    if (cfg->receipt_grace_ms <= 0 || !sms)
+        return 0;
+    /* Aliyun: its SmsReport push names our OutId, if pushes are wired up.
+     * Tencent: its push names only the SerialNo a lost answer carried, but
+     * its status pull names our SessionContext (see the pulls below). */
+    int pushed = cfg->callback_token && strcmp(sms->name, "aliyun_sms") == 0;
+    if (!pushed && !sms->status_request)
         return 0;
     return (cfg->receipt_grace_ms + 999) / 1000;
 }
@@ -577,10 +598,228 @@ static void merge_todays_surveys(struct dispatcher *d, const struct message_row 
                  merged);
 }
 
+/* ---- status pulls: was a send that was cut short taken after all? -------- */
+
+/* One status pull in flight. */
+struct pull_job {
+    struct dispatcher *d;
+    struct message_row row;   /* claimed ("sending") */
+    const struct channel_adapter *adapter;
+    cJSON *recipient;         /* owned */
+};
+
+static void send_claimed(struct dispatcher *d, struct message_row *row, int64_t now);
+
+/* 1 when @row's last attempt may have reached the provider without our
+ * learning the outcome: it timed out, or a crash cut it short. */
+static int last_attempt_unsure(const struct message_row *row)
+{
+    return strcmp(row->last_code, "timeout") == 0 ||
+           strcmp(row->last_code, MSG_CODE_INTERRUPTED) == 0;
+}
+
+/* The adapter that can pull @row's status, when it needs one; else NULL. */
+static const struct channel_adapter *pull_adapter(struct dispatcher *d,
+                                                  const struct message_row *row)
+{
+    if (strcmp(row->channel, "sms") != 0 || !last_attempt_unsure(row) ||
+        dispatch_receipt_grace_s(d->gw->cfg) <= 0)
+        return NULL;
+    const struct channel_adapter *ad = adapter_for_channel(d->gw->cfg, "sms");
+    return ad && ad->status_request && ad->enabled(d->gw->cfg) ? ad : NULL;
+}
+
+/* Consecutive failed pulls of message @id, counting this one (@bump) or
+ * forgetting them (!@bump). */
+static int pull_failures(struct dispatcher *d, int64_t id, int bump)
+{
+    struct pull_fail *slot = NULL, *oldest = &d->pull_fails[0];
+    for (size_t i = 0; i < HF_ARRAY_LEN(d->pull_fails); i++) {
+        struct pull_fail *f = &d->pull_fails[i];
+        if (f->id == id) {
+            slot = f;
+            break;
+        }
+        if (f->n < oldest->n)
+            oldest = f; /* the least-failed one gives way */
+    }
+    if (!bump) {
+        if (slot)
+            slot->id = slot->n = 0;
+        return 0;
+    }
+    if (!slot) {
+        slot = oldest;
+        slot->id = id;
+        slot->n = 0;
+    }
+    return ++slot->n;
+}
+
+static void pull_done(struct pull_job *p)
+{
+    struct dispatcher *d = p->d;
+    d->in_flight--;
+    cJSON_Delete(p->recipient);
+    free(p);
+    dispatch_kick(d);
+}
+
+/* The provider has the message and reported on it: settle it the way its
+ * delivery receipt would (receipts table, delivered/failed with the
+ * operator's status), and learn its provider id for later pushes. */
+static void pull_settle(struct dispatcher *d, struct pull_job *p, const struct status_result *res)
+{
+    struct gateway *gw = d->gw;
+    struct store *s = gw->store;
+    int delivered = res->outcome == STATUS_DELIVERED;
+    char key[128]; /* one stored report per send: pulling it again changes nothing */
+    if (res->provider_id[0])
+        snprintf(key, sizeof key, "pull:%s", res->provider_id);
+    else
+        snprintf(key, sizeof key, "pull:hf-%lld", (long long)p->row.id);
+    struct receipt_rec r = {
+        .provider = strcmp(p->adapter->name, "tencent_sms") == 0 ? "tencent" : p->adapter->name,
+        .dedup_key = key, .message_id = p->row.id, .delivered = delivered,
+        .code = res->code, .detail = res->detail[0] ? res->detail : NULL,
+        .ref = res->provider_id, .provider_id = res->provider_id,
+    };
+    int applied = 0;
+    if (store_begin(s) != HF_OK || store_receipt_apply(s, &r, clock_now(), &applied) != HF_OK ||
+        store_message_uncount(s, p->row.id) != HF_OK || store_commit(s) != HF_OK) {
+        store_rollback(s);
+        /* Not recorded: it stays unsure and is pulled again shortly. */
+        store_message_reschedule(s, p->row.id, clock_now() + 1, 1);
+        return;
+    }
+    if (!applied) /* this report was stored before: still, the claim must end */
+        store_message_set_state(s, p->row.id, delivered ? MSG_DELIVERED : MSG_FAILED, res->code,
+                                delivered ? NULL : res->detail, clock_now());
+    if (delivered)
+        gw->metrics.receipts_delivered++;
+    else
+        gw->metrics.receipts_failed++;
+    LOG_INFO("dispatch", "message=%lld settled by a status pull state=%s code=%s",
+             (long long)p->row.id, delivered ? MSG_DELIVERED : MSG_FAILED, res->code);
+}
+
+static void on_pulled(void *arg, const struct http_resp *resp, int64_t latency_ms)
+{
+    struct pull_job *p = arg;
+    struct dispatcher *d = p->d;
+    struct gateway *gw = d->gw;
+    (void)latency_ms;
+    int64_t now = clock_now();
+    if (resp->cancelled) {
+        /* Shutdown: still unsure, the next start pulls again. */
+        store_message_reschedule(gw->store, p->row.id, now, 1);
+        pull_done(p);
+        return;
+    }
+    struct status_query q = {.id = p->row.id, .recipient = p->recipient,
+                             .since = p->row.created_at, .now = now};
+    struct status_result res;
+    p->adapter->status_parse(gw->cfg, &q, resp, &res);
+    if ((size_t)res.outcome < HF_ARRAY_LEN(gw->metrics.status_pulls))
+        gw->metrics.status_pulls[res.outcome]++;
+    switch (res.outcome) {
+    case STATUS_DELIVERED:
+    case STATUS_FAILED:
+        pull_failures(d, p->row.id, 0);
+        pull_settle(d, p, &res);
+        break;
+    case STATUS_NONE:
+        /* The provider never took it (or has no report of it after the
+         * whole grace): send it now, the claim's attempt is this send. */
+        pull_failures(d, p->row.id, 0);
+        if (d->stopped) { /* shutdown: the next start asks again */
+            store_message_reschedule(gw->store, p->row.id, now, 1);
+            break;
+        }
+        LOG_INFO("dispatch", "message=%lld status pull: %s; sending it again",
+                 (long long)p->row.id, res.detail);
+        send_claimed(d, &p->row, now);
+        break;
+    case STATUS_UNKNOWN: {
+        /* Never a blind resend: ask again after a backoff, until the
+         * message expires; then it fails, saying why. */
+        int n = pull_failures(d, p->row.id, 1);
+        int64_t next = now + dispatch_backoff_ms(n, gw->cfg->retry_base_ms, gw->cfg->retry_max_ms,
+                                                 rand_u64()) / 1000 + 1;
+        if (next > p->row.expires_at) {
+            pull_failures(d, p->row.id, 0);
+            char why[512];
+            snprintf(why, sizeof why, "its send was cut short and the provider's status could "
+                     "not be pulled before it expired (%s: %s); not resent, it may have been "
+                     "delivered", res.code, res.detail);
+            finish_simple(d, &p->row, MSG_FAILED, "status_unknown", why);
+        } else {
+            store_message_reschedule(gw->store, p->row.id, next, 1);
+            char iso[32];
+            iso8601_format_local(next, iso);
+            LOG_WARN("dispatch", "message=%lld status pull failed code=%s detail=\"%s\" "
+                     "pulls_failed=%d next=%s", (long long)p->row.id, res.code, res.detail, n,
+                     iso);
+        }
+        break;
+    }
+    }
+    pull_done(p);
+}
+
+/* Ask the provider about @row's earlier, cut-short send instead of sending
+ * it again. Returns 0 when the pull is on its way (or the message was
+ * put back), -1 when it cannot be asked (the send path then decides). */
+static int pull_start(struct dispatcher *d, const struct channel_adapter *ad,
+                      struct message_row *row, int64_t now)
+{
+    struct gateway *gw = d->gw;
+    char *body = NULL;
+    if (store_trigger_body(gw->store, row->trigger_id, &body) != HF_OK)
+        return -1;
+    cJSON *doc = cJSON_Parse(body);
+    free(body);
+    if (!doc)
+        return -1;
+    struct pull_job *p = xcalloc(1, sizeof *p);
+    p->d = d;
+    p->row = *row;
+    p->adapter = ad;
+    p->recipient = recipient_json(gw->cfg, doc, row->recipient);
+    cJSON_Delete(doc);
+    struct status_query q = {.id = row->id, .recipient = p->recipient, .since = row->created_at,
+                             .now = now};
+    struct http_req req;
+    http_req_init(&req);
+    char err[256] = "";
+    if (ad->status_request(gw->cfg, &q, &req, err, sizeof err) != 0) {
+        http_req_cleanup(&req);
+        cJSON_Delete(p->recipient);
+        free(p);
+        return -1;
+    }
+    d->in_flight++;
+    if (outbound_submit(gw->out, &req, on_pulled, p) != 0) {
+        store_message_reschedule(gw->store, row->id, now + 1, 1);
+        pull_done(p);
+    }
+    return 0;
+}
+
+/* One claimed message: a status pull first when its last send was cut
+ * short and the provider can be asked, else render and send. */
+static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
+{
+    const struct channel_adapter *ad = pull_adapter(d, row);
+    if (ad && pull_start(d, ad, row, now) == 0)
+        return;
+    send_claimed(d, row, now);
+}
+
 /* Render and start one claimed message. Problems that no retry can fix
  * (template gone after a reload, channel disabled) fail the message with
  * a reason a person can act on. */
-static void send_one(struct dispatcher *d, struct message_row *row, int64_t now)
+static void send_claimed(struct dispatcher *d, struct message_row *row, int64_t now)
 {
     struct gateway *gw = d->gw;
     if (now > row->expires_at) {

@@ -243,12 +243,13 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
     }
     /* An SMS that was in flight when the last run died may have been
      * accepted: Aliyun and Tencent do not deduplicate, so resending it at
-     * once would reach the handset twice. Where the provider's receipt
-     * names our id (Aliyun's SmsReport carries OutId = hf-<id>) and
-     * receipts are wired up, the message waits receipt_grace for it: a
-     * receipt settles it (delivered or failed) and it is never resent; no
-     * receipt, and it is sent again. Tencent's status push names only its
-     * own SerialNo, which a cut-short answer never gave us. */
+     * once would reach the handset twice. It waits receipt_grace. Aliyun's
+     * SmsReport names our id (OutId = hf-<id>): where receipts are wired
+     * up, one settles it (delivered or failed) and it is never resent.
+     * Tencent's push names only its SerialNo, which a cut-short answer
+     * never gave us; so the message is marked interrupted, and when it
+     * comes due the dispatcher pulls the number's statuses, which name our
+     * SessionContext (dispatch.c). Settled by neither, it is sent again. */
     int64_t grace = dispatch_receipt_grace_s(cfg);
     int64_t sms_not_before = grace > 0 ? clock_now() + grace : 0;
     int requeued = store_requeue_inflight(gw->store, sms_not_before);

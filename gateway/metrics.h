@@ -22,6 +22,8 @@ struct metrics {
     uint64_t http_rate_limited;       /* 429: per-address limit on public endpoints */
     uint64_t sends_ok, sends_retry, sends_failed, sends_expired, sends_fallback;
     uint64_t receipts_delivered, receipts_failed, receipts_duplicate, receipts_unknown;
+    uint64_t status_pulls[4];         /* SMS status pulls, by enum status_outcome (adapter.h):
+                                         delivered, failed, none, error */
     uint64_t group_commits;           /* transactions in the before-sleep hook */
     uint64_t group_commit_triggers;   /* triggers they carried */
     /* Send latency histogram (ms), cumulative at render time. */

@@ -136,6 +136,8 @@ struct message_row {
     int64_t survey_id;      /* a reminder: the survey it opens (its own id otherwise 0) */
     char vars[256];         /* a scheduled message's variables (JSON object) or "" */
     char preferred[96];     /* a customer survey: the customer's preferred time, or "" */
+    int64_t created_at;     /* UTC seconds: no send of this message is older */
+    char last_code[64];     /* the last attempt's code ("timeout", MSG_CODE_INTERRUPTED), or "" */
 };
 
 /* Claim up to @limit pending messages whose next attempt is due at @now,
@@ -149,7 +151,10 @@ int64_t store_next_due(struct store *s);
  * SMS among them are not tried again before @sms_not_before (UTC seconds;
  * 0 = at once): the provider may have accepted the request the crash cut
  * short, and its delivery receipt, which settles the message, gets that
- * long to arrive. Returns how many, or -1. */
+ * long to arrive. Their last_code becomes MSG_CODE_INTERRUPTED, which
+ * tells the dispatcher to ask the provider before sending again (a status
+ * pull, where the provider has one). Returns how many, or -1. */
+#define MSG_CODE_INTERRUPTED "interrupted"
 int store_requeue_inflight(struct store *s, int64_t sms_not_before);
 
 /* Load a trigger's canonical body. Caller frees *body. */
@@ -190,6 +195,9 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
 /* Put a claimed message back without counting the attempt (outside its
  * window, shutdown). */
 int store_message_reschedule(struct store *s, int64_t id, int64_t next_attempt_at, int uncount);
+/* The claim of message @id does not count toward max_attempts (it asked
+ * the provider about an earlier attempt instead of sending). */
+int store_message_uncount(struct store *s, int64_t id);
 /* Settle a claimed message before it reached a provider (expired, opted
  * out, ...) with a reason; the claim's attempt does not count. */
 int store_message_set_state(struct store *s, int64_t id, const char *state, const char *code,
@@ -226,6 +234,8 @@ struct receipt_rec {
     const char *code;          /* operator code: DELIVERED, DELIVRD, MK:0001 */
     const char *detail;        /* description, or NULL */
     const char *ref;           /* the provider's reference (out_id, biz_id, sid), for logs */
+    const char *provider_id;   /* the provider's id of the send, learnt with this receipt (a
+                                  status pull found it), recorded on the message; or NULL */
 };
 /* Store a receipt once and settle its message (delivered / failed) if the
  * message is still "sent" or "pending". *applied = 1 when the message

@@ -365,7 +365,7 @@ static const char *const stmt_sql[ST__COUNT] = {
         " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"
         " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"
         "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"
-        " END FROM messages"
+        " END, created_at, last_code FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
                         " updated_at = ?2 WHERE id = ?1",
@@ -374,7 +374,9 @@ static const char *const stmt_sql[ST__COUNT] = {
      * daemon every time must reach max_attempts, not loop forever. */
     [ST_REQUEUE] = "UPDATE messages SET state = 'pending',"
                    " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"
-                   " THEN ?1 ELSE next_attempt_at END WHERE state = 'sending'",
+                   " THEN ?1 ELSE next_attempt_at END,"
+                   " last_code = CASE WHEN channel = 'sms' THEN '" MSG_CODE_INTERRUPTED "'"
+                   " ELSE last_code END WHERE state = 'sending'",
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
         " code, provider_id, error, adapter, request_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -395,7 +397,8 @@ static const char *const stmt_sql[ST__COUNT] = {
      * (the receipt overtook the answer to the send), or pending when our
      * side never saw the answer (it must not be sent again). */
     [ST_RECEIPT_APPLY] =
-        "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4, updated_at = ?5"
+        "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4, updated_at = ?5,"
+        " provider_id = COALESCE(?6, provider_id)"
         " WHERE id = ?1 AND state IN ('sent', 'pending', 'sending')",
     [ST_SURVEY_CREATE] =
         "INSERT INTO surveys (message_id, survey, trigger_id, customer_id, project_id, milestone,"
@@ -970,6 +973,8 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
         m->survey_id = sqlite3_column_int64(q, 12);
         col_copy(q, 13, m->vars, sizeof m->vars);
         col_copy(q, 14, m->preferred, sizeof m->preferred);
+        m->created_at = sqlite3_column_int64(q, 15);
+        col_copy(q, 16, m->last_code, sizeof m->last_code);
         snprintf(m->state, sizeof m->state, "%s", MSG_SENDING);
     }
     if (n < limit && rc != SQLITE_DONE) {
@@ -1130,6 +1135,13 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
     bind_text(q, 5, a->error);
     bind_text(q, 6, a->provider_id && *a->provider_id ? a->provider_id : NULL);
     sqlite3_bind_int64(q, 7, now);
+    return exec_stmt(s, q);
+}
+
+int store_message_uncount(struct store *s, int64_t id)
+{
+    sqlite3_stmt *q = stmt(s, ST_UNCOUNT);
+    sqlite3_bind_int64(q, 1, id);
     return exec_stmt(s, q);
 }
 
@@ -1294,6 +1306,7 @@ int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t no
     bind_text(q, 3, r->code);
     bind_text(q, 4, r->delivered ? NULL : r->detail);
     sqlite3_bind_int64(q, 5, now);
+    bind_text(q, 6, r->provider_id && r->provider_id[0] ? r->provider_id : NULL);
     rc = exec_stmt(s, q);
     if (rc == HF_OK)
         *applied = sqlite3_changes(s->db) > 0;

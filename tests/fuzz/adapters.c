@@ -5,9 +5,10 @@
  * HTML, a truncated body, an errcode of 1e300).
  *
  * Input: byte 0 picks the adapter (registry order), byte 1 the HTTP
- * status, byte 2 (bit 0) token_parse instead of parse_response, the rest
- * is the body. The outcome must be one of the enum, the texts
- * NUL-terminated, and a token error must not repeat the AppSecret even
+ * status, byte 2 (bit 0) token_parse (WeChat, WeCom) or status_parse
+ * (Tencent's status pull) instead of parse_response, the rest is the
+ * body. The outcome must be one of the enum, the texts NUL-terminated,
+ * and a token error or a pull's detail must not repeat the secret even
  * when the provider echoes it.
  * Run from the repository root (uses config/huifang.json).
  */
@@ -91,6 +92,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0 && (!terminated(token, sizeof token) || exp < 1))
             abort();
         if (rc != 0 && (!err[0] || (retryable != 0 && retryable != 1) || strstr(err, SECRET)))
+            abort();
+    } else if ((data[2] & 1) && a->status_parse) {
+        struct status_query q = {.id = 42, .recipient = recipient, .since = 1763990000,
+                                 .now = 1764000000};
+        struct status_result res;
+        memset(&res, 0x5a, sizeof res);
+        a->status_parse(cfg, &q, &resp, &res);
+        if (res.outcome > STATUS_UNKNOWN || !terminated(res.code, sizeof res.code) ||
+            !terminated(res.provider_id, sizeof res.provider_id) ||
+            !terminated(res.request_id, sizeof res.request_id) ||
+            !terminated(res.detail, sizeof res.detail) ||
+            (res.outcome != STATUS_NONE && !res.code[0]) || strstr(res.detail, SECRET))
             abort();
     } else {
         struct out_msg m = {.id = 42, .kind = "survey", .milestone = "completion",

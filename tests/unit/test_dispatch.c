@@ -1,6 +1,8 @@
 /*
  * test_dispatch.c - the retry backoff: exponential, capped, with jitter in
- * [d/2, d] so that retries after an outage do not arrive all at once.
+ * [d/2, d] so that retries after an outage do not arrive all at once. And
+ * when an SMS cut short waits dispatch.receipt_grace: where something can
+ * settle it meanwhile (Aliyun's pushed receipt, Tencent's status pull).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "dispatch.h"
 
 static void test_backoff_doubles_within_jitter(void **state)
@@ -38,11 +41,37 @@ static void test_backoff_is_capped(void **state)
     assert_int_equal(dispatch_backoff_ms(1000, 100, 1000, 0), 500);
 }
 
+static void test_receipt_grace_applies_where_something_settles(void **state)
+{
+    (void)state;
+    struct config cfg = {0};
+    cfg.receipt_grace_ms = 120000;
+    cfg.sms_provider = (char *)"aliyun";
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 0); /* no callbacks: no receipts */
+    cfg.callback_token = (char *)"t0ken";
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 120);
+    /* Tencent: its pull settles it, callbacks or not. */
+    cfg.sms_provider = (char *)"tencent";
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 120);
+    cfg.callback_token = NULL;
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 120);
+    cfg.receipt_grace_ms = 1500; /* whole seconds, rounded up */
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 2);
+    cfg.receipt_grace_ms = 0; /* switched off */
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 0);
+    cfg.receipt_grace_ms = 120000;
+    cfg.sms_provider = (char *)"none";
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 0);
+    cfg.sms_provider = NULL;
+    assert_int_equal(dispatch_receipt_grace_s(&cfg), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff_doubles_within_jitter),
         cmocka_unit_test(test_backoff_is_capped),
+        cmocka_unit_test(test_receipt_grace_applies_where_something_settles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

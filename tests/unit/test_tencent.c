@@ -14,6 +14,10 @@
  *    against a recomputation here with OpenSSL directly (not through
  *    sign_tc3.c).
  *  - The answer classification is one cmocka test per table row.
+ *  - The status pull (PullSmsSendStatusByPhoneNumber): its request byte
+ *    for byte (body, headers, Authorization against a Python literal and
+ *    the OpenSSL recomputation), its window, its errors; its answer
+ *    parsing, one case per kind of answer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -783,6 +787,199 @@ static void test_classify_row(void **state)
     }
 }
 
+/* ===================================================================== */
+/* Status pull: PullSmsSendStatusByPhoneNumber                             */
+/* ===================================================================== */
+
+#define PULL_BODY                                                                        \
+    "{\"BeginTime\":1699999340,\"EndTime\":1700000000,\"Offset\":0,\"Limit\":100,"       \
+    "\"PhoneNumber\":\"+8613800138000\",\"SmsSdkAppId\":\"1400006666\"}"
+
+static void test_pull_exact_request(void **state)
+{
+    struct fx *f = *state;
+    char err[128] = "";
+    /* The message was made 10 minutes ago: the window starts a minute
+     * earlier (clock skew) and ends now. */
+    struct status_query q = {.id = 42, .recipient = f->recipient, .since = 1700000000 - 600,
+                             .now = 1700000000};
+    assert_non_null(tencent_sms_adapter.status_request);
+    assert_int_equal(tencent_sms_adapter.status_request(&f->cfg, &q, &f->req, err, sizeof err), 0);
+    assert_string_equal(f->req.method, "POST");
+    assert_string_equal(f->req.url, "https://sms.tencentcloudapi.com/");
+    assert_string_equal(f->req.body, PULL_BODY);
+    assert_int_equal(f->req.body_len, strlen(PULL_BODY));
+    static const char *const want[] = {
+        "Content-Type: application/json",
+        "Host: sms.tencentcloudapi.com",
+        "X-TC-Action: PullSmsSendStatusByPhoneNumber",
+        "X-TC-Version: 2021-01-11",
+        "X-TC-Timestamp: 1700000000",
+        "X-TC-Region: ap-guangzhou",
+        /* computed with Python hashlib/hmac over PULL_BODY */
+        "Authorization: TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/"
+        "2023-11-14/sms/tc3_request, SignedHeaders=content-type;host, "
+        "Signature=4c9ebbcc78b049a0886674f39f4df9368e2cbad796d7fce960cb0d6df785e45e",
+    };
+    assert_int_equal(f->req.nheaders, HF_ARRAY_LEN(want));
+    for (size_t i = 0; i < HF_ARRAY_LEN(want); i++)
+        assert_string_equal(f->req.headers[i], want[i]);
+    char *ref = ref_authorization("sms.tencentcloudapi.com", "application/json", "2023-11-14",
+                                  1700000000, f->req.body, f->req.body_len);
+    assert_string_equal(req_header(&f->req, "Authorization"), ref);
+    free(ref);
+    assert_no_secret(&f->req);
+}
+
+/* BeginTime reaches at most 7 days back (the API's limit); the sign name,
+ * which only SendSms needs, is not required; a "+86" mobile is fine. */
+static void test_pull_window_and_config(void **state)
+{
+    struct fx *f = *state;
+    char err[128] = "";
+    free(f->cfg.sms_sign_name);
+    f->cfg.sms_sign_name = NULL;
+    cJSON_Delete(f->recipient);
+    f->recipient = cJSON_Parse("{\"role\":\"customer\",\"mobile\":\"+8613912345678\"}");
+    struct status_query q = {.id = 7, .recipient = f->recipient, .since = 1700000000 - 10 * 86400,
+                             .now = 1700000000};
+    assert_int_equal(tencent_sms_adapter.status_request(&f->cfg, &q, &f->req, err, sizeof err), 0);
+    cJSON *b = cJSON_Parse(f->req.body);
+    assert_non_null(b);
+    assert_int_equal((long long)cJSON_GetObjectItem(b, "BeginTime")->valuedouble,
+                     1700000000LL - 7 * 86400 + 60);
+    assert_string_equal(cJSON_GetObjectItem(b, "PhoneNumber")->valuestring, "+8613912345678");
+    cJSON_Delete(b);
+}
+
+static void test_pull_errors(void **state)
+{
+    struct fx *f = *state;
+    char err[128] = "";
+    cJSON *nomobile = cJSON_Parse("{\"role\":\"customer\",\"wechat_openid\":\"o1\"}");
+    struct status_query q = {.id = 7, .recipient = nomobile, .since = 1, .now = 1700000000};
+    assert_int_equal(tencent_sms_adapter.status_request(&f->cfg, &q, &f->req, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "recipient has no mainland mobile number");
+    http_req_cleanup(&f->req);
+    cJSON_Delete(nomobile);
+    q.recipient = f->recipient;
+    free(f->cfg.tencent_secret_key);
+    f->cfg.tencent_secret_key = NULL;
+    assert_int_equal(tencent_sms_adapter.status_request(&f->cfg, &q, &f->req, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "channels.tencent.secret_key is not configured");
+}
+
+/* One answer to a pull for message 42 and what it must mean. */
+struct pull_case {
+    const char *name;
+    int transport, timed_out;
+    long status;
+    const char *body;
+    enum status_outcome outcome;
+    const char *code, *provider_id, *detail, *request_id;
+};
+
+#define ENTRY(ctx, serial, status, desc)                                                   \
+    "{\"UserReceiveTime\":1700000100,\"CountryCode\":\"86\",\"SubscriberNumber\":"        \
+    "\"13800138000\",\"PhoneNumber\":\"+8613800138000\",\"SerialNo\":\"" serial "\","      \
+    "\"ReportStatus\":\"" status "\",\"Description\":\"" desc "\",\"SessionContext\":" ctx "}"
+#define SET(...) "{\"Response\":{\"PullSmsSendStatusSet\":[" __VA_ARGS__ "],\"RequestId\":\"r-1\"}}"
+
+static const struct pull_case pull_cases[] = {
+    {"ours delivered, among others", 0, 0, 200,
+     SET(ENTRY("\"hf-4\"", "5000:1", "SUCCESS", "a") "," ENTRY("\"hf-420\"", "5000:2", "FAIL", "b")
+         "," ENTRY("\"hf-42\"", "5000:3", "SUCCESS", "用户短信送达成功") "," ENTRY("null", "5000:4", "FAIL", "c")),
+     STATUS_DELIVERED, "SUCCESS", "5000:3", "用户短信送达成功", "r-1"},
+    {"ours failed", 0, 0, 200, SET(ENTRY("\"hf-42\"", "5000:9", "FAIL", "用户短信送达失败")),
+     STATUS_FAILED, "FAIL", "5000:9", "用户短信送达失败", "r-1"},
+    {"failed, then delivered on a resend", 0, 0, 200,
+     SET(ENTRY("\"hf-42\"", "5000:1", "FAIL", "x") "," ENTRY("\"hf-42\"", "5000:2", "SUCCESS", "y")),
+     STATUS_DELIVERED, "SUCCESS", "5000:2", "y", "r-1"},
+    {"only other messages (and a prefix of ours)", 0, 0, 200,
+     SET(ENTRY("\"hf-4\"", "5000:1", "SUCCESS", "a") "," ENTRY("\"hf-421\"", "5000:2", "SUCCESS", "b")),
+     STATUS_NONE, "", "", "no status of this message among 2", "r-1"},
+    {"empty set", 0, 0, 200, SET(), STATUS_NONE, "", "", "no status of this message among 0",
+     "r-1"},
+    {"null set", 0, 0, 200, "{\"Response\":{\"PullSmsSendStatusSet\":null,\"RequestId\":\"r-2\"}}",
+     STATUS_NONE, "", "", "no status of this message among 0", "r-2"},
+    {"ours without a ReportStatus", 0, 0, 200,
+     "{\"Response\":{\"PullSmsSendStatusSet\":[{\"SessionContext\":\"hf-42\"}],\"RequestId\":\"r\"}}",
+     STATUS_NONE, "", "", "no status of this message among 1", "r"},
+    {"whole-request error", 0, 0, 200,
+     "{\"Response\":{\"Error\":{\"Code\":\"AuthFailure.SignatureFailure\",\"Message\":\"bad "
+     "sig\"},\"RequestId\":\"r-3\"}}",
+     STATUS_UNKNOWN, "AuthFailure.SignatureFailure", "", "bad sig", "r-3"},
+    {"an error echoing the secret", 0, 0, 200,
+     "{\"Response\":{\"Error\":{\"Code\":\"InternalError\",\"Message\":\"key " SECRET_KEY
+     "\"}}}",
+     STATUS_UNKNOWN, "InternalError", "", "", ""},
+    {"HTTP 500", 0, 0, 500, "oops", STATUS_UNKNOWN, "http_500", "", "provider answered HTTP 500",
+     ""},
+    {"timeout", 1, 1, 0, "", STATUS_UNKNOWN, "timeout", "", "connection refused", ""},
+    {"not JSON", 0, 0, 200, "<html>", STATUS_UNKNOWN, "bad_response", "",
+     "answer is not a Tencent API 3.0 JSON response", ""},
+    {"no set", 0, 0, 200, "{\"Response\":{\"RequestId\":\"r-4\"}}", STATUS_UNKNOWN,
+     "bad_response", "", "no PullSmsSendStatusSet array in the answer", "r-4"},
+    {"set not a list", 0, 0, 200, "{\"Response\":{\"PullSmsSendStatusSet\":{}}}", STATUS_UNKNOWN,
+     "bad_response", "", "no PullSmsSendStatusSet array in the answer", ""},
+};
+
+static void test_pull_parse_case(void **state)
+{
+    const struct pull_case *c = *state;
+    struct config cfg = {0};
+    cfg.tencent_secret_key = (char *)SECRET_KEY;
+    struct status_query q = {.id = 42, .since = 1, .now = 1700000200};
+    struct http_resp resp = {.transport_error = c->transport, .timed_out = c->timed_out,
+                             .error = c->transport ? "connection refused" : NULL,
+                             .status = c->status, .body = c->body, .body_len = strlen(c->body)};
+    struct status_result res;
+    memset(&res, 0x5a, sizeof res); /* the adapter must set every field */
+    tencent_sms_adapter.status_parse(&cfg, &q, &resp, &res);
+    assert_int_equal(res.outcome, c->outcome);
+    assert_string_equal(res.code, c->code);
+    assert_string_equal(res.provider_id, c->provider_id);
+    assert_string_equal(res.detail, c->detail);
+    assert_string_equal(res.request_id, c->request_id);
+}
+
+/* A full page (Limit 100, Offset fixed at 0) without our entry cannot say
+ * "none": what lies beyond it is unseen. */
+static void test_pull_parse_full_page(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"Response\":{\"PullSmsSendStatusSet\":[");
+    for (int i = 0; i < 100; i++)
+        buf_printf(&b, "%s{\"SessionContext\":\"hf-%d\",\"ReportStatus\":\"SUCCESS\","
+                       "\"SerialNo\":\"5000:%d\"}", i ? "," : "", 1000 + i, i);
+    buf_puts(&b, "],\"RequestId\":\"r\"}}");
+    struct config cfg = {0};
+    struct status_query q = {.id = 42, .since = 1, .now = 1700000200};
+    struct http_resp resp = {.status = 200, .body = b.data, .body_len = b.len};
+    struct status_result res;
+    tencent_sms_adapter.status_parse(&cfg, &q, &resp, &res);
+    assert_int_equal(res.outcome, STATUS_UNKNOWN);
+    assert_string_equal(res.code, "pull_truncated");
+    /* 99 others and ours last: found. */
+    buf_cleanup(&b);
+    buf_init(&b);
+    buf_puts(&b, "{\"Response\":{\"PullSmsSendStatusSet\":[");
+    for (int i = 0; i < 100; i++)
+        buf_printf(&b, "%s{\"SessionContext\":\"hf-%d\",\"ReportStatus\":\"SUCCESS\","
+                       "\"SerialNo\":\"5000:%d\"}", i ? "," : "", i == 99 ? 42 : 1000 + i, i);
+    buf_puts(&b, "]}}");
+    resp.body = b.data;
+    resp.body_len = b.len;
+    tencent_sms_adapter.status_parse(&cfg, &q, &resp, &res);
+    assert_int_equal(res.outcome, STATUS_DELIVERED);
+    assert_string_equal(res.provider_id, "5000:99");
+    buf_cleanup(&b);
+}
+
 int main(void)
 {
     log_min_level = LOG_LVL_ERR;
@@ -798,19 +995,30 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_build_params_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enabled_and_reach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_exact_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_window_and_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_errors, setup, teardown),
+        cmocka_unit_test(test_pull_parse_full_page),
     };
-    size_t nfixed = HF_ARRAY_LEN(fixed), n = nfixed + HF_ARRAY_LEN(rows);
+    size_t nfixed = HF_ARRAY_LEN(fixed), nrows = HF_ARRAY_LEN(rows);
+    size_t n = nfixed + nrows + HF_ARRAY_LEN(pull_cases);
     struct CMUnitTest *tests = xcalloc(n, sizeof *tests);
     memcpy(tests, fixed, sizeof fixed);
-    char **names = xcalloc(HF_ARRAY_LEN(rows), sizeof *names);
-    for (size_t i = 0; i < HF_ARRAY_LEN(rows); i++) {
+    char **names = xcalloc(n - nfixed, sizeof *names);
+    for (size_t i = 0; i < nrows; i++) {
         names[i] = xasprintf("classify: %s", rows[i].name);
         tests[nfixed + i] = (struct CMUnitTest){.name = names[i],
                                                 .test_func = test_classify_row,
                                                 .initial_state = (void *)&rows[i]};
     }
+    for (size_t i = 0; i < HF_ARRAY_LEN(pull_cases); i++) {
+        names[nrows + i] = xasprintf("pull answer: %s", pull_cases[i].name);
+        tests[nfixed + nrows + i] = (struct CMUnitTest){.name = names[nrows + i],
+                                                        .test_func = test_pull_parse_case,
+                                                        .initial_state = (void *)&pull_cases[i]};
+    }
     int rc = _cmocka_run_group_tests("tencent", tests, n, NULL, NULL);
-    for (size_t i = 0; i < HF_ARRAY_LEN(rows); i++)
+    for (size_t i = 0; i < n - nfixed; i++)
         free(names[i]);
     free(names);
     free(tests);

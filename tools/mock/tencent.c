@@ -3,7 +3,7 @@
  * (PROTOCOLS.md section D). Point the daemon's channels.tencent.base_url at
  * http://127.0.0.1:PORT/tencent.
  *
- *   POST /tencent[/...]   SendSms
+ *   POST /tencent[/...]   SendSms, PullSmsSendStatusByPhoneNumber (by X-TC-Action)
  *
  * Whole-request checks, in this order, each answered HTTP 200 with
  * {"Response":{"Error":{"Code","Message"},"RequestId"}} as Tencent does, and
@@ -42,6 +42,22 @@
  * A request with at least one "Ok" is recorded (key = SessionContext,
  * body = the parsed request). Tencent does not deduplicate on
  * SessionContext, so a repeat is sent again and recorded duplicate=true.
+ *
+ * PullSmsSendStatusByPhoneNumber (the same header and signature checks):
+ *   {"BeginTime","EndTime" (unix s),"Offset" (0: "currently fixed at 0"),
+ *    "Limit" (1..100),"PhoneNumber" ("+86" + 11 digits),"SmsSdkAppId"}
+ *   missing MissingParameter; wrong type, Offset != 0, Limit out of range,
+ *   EndTime < BeginTime or BeginTime more than 7 days back InvalidParameter;
+ *   a wrong SmsSdkAppId UnauthorizedOperation.SmsSdkAppIdVerifyFail; a bad
+ *   number InvalidParameterValue.IncorrectPhoneNumber. Answers
+ *   {"Response":{"PullSmsSendStatusSet":[{"UserReceiveTime","CountryCode",
+ *   "SubscriberNumber","PhoneNumber","SerialNo","ReportStatus",
+ *   "Description","SessionContext"}],"RequestId"}}: the status report of
+ *   every send this mock accepted for that number (SessionContext as it
+ *   was sent) whose receipt time (receipt_delay_ms after it was accepted,
+ *   as pushed) lies in [BeginTime, EndTime] and has come, oldest first, at
+ *   most Limit. Nothing is recorded in /_mock/requests; GET
+ *   /_mock/tencent/pulls -> {"pulls": n} counts the answered pulls.
  *
  * Receipts: with "status_url" set, receipt_delay_ms (default 200) after an
  * accepted request the mock POSTs the real status callback array, one
@@ -94,12 +110,18 @@
 #define TC_PUSH_REPEAT_GAP_MS 100L
 #define TC_CN_OFFSET (8 * 3600)       /* Beijing time, no DST */
 #define TC_KEEP_S (2 * 86400)         /* sends older than this no longer count */
+#define TC_PULL_ACTION "PullSmsSendStatusByPhoneNumber"
+#define TC_PULL_LIMIT 100             /* Limit: at most 100 */
+#define TC_PULL_MAX_BACK (7 * 86400)  /* BeginTime: at most 7 days back */
 
-/* One accepted number: for the per-number limits and for push_status. */
+/* One accepted number: for the per-number limits, push_status and pulls. */
 struct tc_send {
     char serial[64];
     char mobile[12];
     int64_t t;          /* clock_now() when accepted */
+    int64_t report_t;   /* when its status report exists (the receipt time) */
+    int ok;             /* report SUCCESS (else FAIL) */
+    char *session;      /* the SessionContext sent, heap, or NULL */
 };
 
 /* File-level state, guarded by tc.lock (never held while calling into
@@ -109,6 +131,7 @@ static struct {
     struct tc_send *sends;
     size_t nsends, capsends;
     uint64_t serial_seq;
+    uint64_t pulls;     /* PullSmsSendStatusByPhoneNumber answered */
 } tc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ===================================================================== */
@@ -220,13 +243,24 @@ static int64_t tc_beijing_day_start(int64_t now)
 static void sends_prune(int64_t now)
 {
     size_t j = 0;
-    for (size_t i = 0; i < tc.nsends; i++)
+    for (size_t i = 0; i < tc.nsends; i++) {
         if (tc.sends[i].t > now - TC_KEEP_S)
             tc.sends[j++] = tc.sends[i];
+        else
+            free(tc.sends[i].session);
+    }
     tc.nsends = j;
 }
 
-static const char *sends_add(const char *mobile, int64_t now)
+static void sends_clear(void)
+{
+    for (size_t i = 0; i < tc.nsends; i++)
+        free(tc.sends[i].session);
+    tc.nsends = 0;
+}
+
+static const char *sends_add(const char *mobile, int64_t now, const char *session,
+                             int64_t report_t, int ok)
 {
     if (tc.nsends == tc.capsends) {
         tc.capsends = tc.capsends ? tc.capsends * 2 : 32;
@@ -239,6 +273,9 @@ static const char *sends_add(const char *mobile, int64_t now)
              (unsigned long long)(rand_u64() % 10000000000ULL));
     memcpy(s->mobile, mobile, 12);
     s->t = now;
+    s->report_t = report_t;
+    s->ok = ok;
+    s->session = session && session[0] ? xstrdup(session) : NULL;
     return s->serial;
 }
 
@@ -392,6 +429,101 @@ static const char *limit_message(const char *code)
     return "mock: configured failure (fail_codes)";
 }
 
+/* A whole-number JSON value in [min, max] into *out: 0, or -1. */
+static int tc_json_uint(const cJSON *v, double min, double max, int64_t *out)
+{
+    if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return -1;
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
+/* PullSmsSendStatusByPhoneNumber, once the headers and signature held:
+ * the reports of what this mock accepted for the number. */
+static void handle_pull(struct mock *m, const cJSON *cfg, const cJSON *body,
+                        struct mock_resp *out)
+{
+    static const char *const required[] = {"BeginTime", "EndTime", "Limit", "PhoneNumber",
+                                           "SmsSdkAppId"};
+    for (size_t i = 0; i < HF_ARRAY_LEN(required); i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(body, required[i])) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "The parameter `%s` is missing.", required[i]);
+            tc_error(m, out, "MissingParameter", msg);
+            return;
+        }
+    }
+    const cJSON *app = cJSON_GetObjectItemCaseSensitive(body, "SmsSdkAppId");
+    const cJSON *phone = cJSON_GetObjectItemCaseSensitive(body, "PhoneNumber");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(body, "Offset");
+    const char *want_app = cfg_str(cfg, "sdk_app_id");
+    int64_t now = clock_now(), begin, end, limit, offset = 0;
+    char mobile[12];
+    if (!cJSON_IsString(app) || !want_app || strcmp(app->valuestring, want_app) != 0) {
+        tc_error(m, out, "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
+                 "SmsSdkAppId verify failed.");
+        return;
+    }
+    if (tc_json_uint(cJSON_GetObjectItemCaseSensitive(body, "BeginTime"), 0, 4e9, &begin) ||
+        tc_json_uint(cJSON_GetObjectItemCaseSensitive(body, "EndTime"), 0, 4e9, &end) ||
+        tc_json_uint(cJSON_GetObjectItemCaseSensitive(body, "Limit"), 1, TC_PULL_LIMIT,
+                     &limit) ||
+        (off && tc_json_uint(off, 0, 0, &offset))) {
+        tc_error(m, out, "InvalidParameter",
+                 "BeginTime/EndTime must be unix seconds, Limit 1..100, Offset 0.");
+        return;
+    }
+    if (end < begin || begin < now - TC_PULL_MAX_BACK) {
+        tc_error(m, out, "InvalidParameter",
+                 "EndTime must not precede BeginTime; BeginTime at most 7 days back.");
+        return;
+    }
+    if (!cJSON_IsString(phone) || !tc_phone_ok(phone->valuestring, mobile)) {
+        tc_error(m, out, "InvalidParameterValue.IncorrectPhoneNumber", "incorrect phone number");
+        return;
+    }
+    cJSON *set = cJSON_CreateArray();
+    int64_t n = 0;
+    pthread_mutex_lock(&tc.lock);
+    tc.pulls++;
+    for (size_t i = 0; i < tc.nsends && n < limit; i++) {
+        const struct tc_send *s = &tc.sends[i];
+        if (strcmp(s->mobile, mobile) != 0 || s->report_t < begin || s->report_t > end ||
+            s->report_t > now)
+            continue;
+        char e164[16];
+        snprintf(e164, sizeof e164, "+86%s", s->mobile);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "UserReceiveTime", (double)s->report_t);
+        cJSON_AddStringToObject(o, "CountryCode", "86");
+        cJSON_AddStringToObject(o, "SubscriberNumber", s->mobile);
+        cJSON_AddStringToObject(o, "PhoneNumber", e164);
+        cJSON_AddStringToObject(o, "SerialNo", s->serial);
+        cJSON_AddStringToObject(o, "ReportStatus", s->ok ? "SUCCESS" : "FAIL");
+        cJSON_AddStringToObject(o, "Description", s->ok ? "用户短信送达成功" : "用户短信送达失败");
+        if (s->session)
+            cJSON_AddStringToObject(o, "SessionContext", s->session);
+        else
+            cJSON_AddNullToObject(o, "SessionContext");
+        cJSON_AddItemToArray(set, o);
+        n++;
+    }
+    pthread_mutex_unlock(&tc.lock);
+    /* cppcheck-suppress variableScope ; only used inside LOG_INFO's level check */
+    char masked[24];
+    LOG_INFO(TC_TAG, "pull number=%s statuses=%lld", log_mask_phone(mobile, masked),
+             (long long)n);
+    char rid[37];
+    tc_uuid(rid);
+    cJSON *resp = cJSON_CreateObject();
+    cJSON_AddItemToObject(resp, "PullSmsSendStatusSet", set);
+    cJSON_AddStringToObject(resp, "RequestId", rid);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "Response", resp);
+    mock_resp_json(out, 200, root);
+}
+
 static void handle_send(struct mock *m, struct mock_req *r, struct mock_resp *out)
 {
     cJSON *cfg = mock_config_section(m, "tencent");
@@ -407,9 +539,9 @@ static void handle_send(struct mock *m, struct mock_req *r, struct mock_resp *ou
     if (!action) {
         code = "MissingParameter";
         msg = "The request is missing a required header `X-TC-Action`.";
-    } else if (strcmp(action, "SendSms") != 0) {
+    } else if (strcmp(action, "SendSms") != 0 && strcmp(action, TC_PULL_ACTION) != 0) {
         code = "InvalidAction";
-        msg = "The action requested is not supported (only SendSms).";
+        msg = "The action requested is not supported (SendSms, " TC_PULL_ACTION " only).";
     } else if (!version) {
         code = "MissingParameter";
         msg = "The request is missing a required header `X-TC-Version`.";
@@ -447,6 +579,12 @@ static void handle_send(struct mock *m, struct mock_req *r, struct mock_resp *ou
         code = "FailedOperation.JsonParseFail";
         msg = "the request body is not a JSON object";
         goto refuse;
+    }
+    if (strcmp(action, TC_PULL_ACTION) == 0) {
+        handle_pull(m, cfg, body, out);
+        cJSON_Delete(body);
+        cJSON_Delete(cfg);
+        return;
     }
     const cJSON *app = cJSON_GetObjectItemCaseSensitive(body, "SmsSdkAppId");
     const cJSON *tid = cJSON_GetObjectItemCaseSensitive(body, "TemplateId");
@@ -529,7 +667,8 @@ static void handle_send(struct mock *m, struct mock_req *r, struct mock_resp *ou
         else if (limd > 0 && sends_count(mobile, tc_beijing_day_start(now)) >= limd)
             ncode = "LimitExceeded.PhoneNumberDailyLimit";
         else
-            serial = sends_add(mobile, now);
+            serial = sends_add(mobile, now, session, now + delay / 1000,
+                               !list_has(undeliverable, mobile));
 
         cJSON *st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "SerialNo", serial);
@@ -697,8 +836,9 @@ static void tc_reset(struct mock *m)
 {
     (void)m;
     pthread_mutex_lock(&tc.lock);
-    tc.nsends = 0;
+    sends_clear();
     tc.serial_seq = 0;
+    tc.pulls = 0;
     pthread_mutex_unlock(&tc.lock);
 }
 
@@ -706,15 +846,27 @@ static void tc_cleanup(struct mock *m)
 {
     (void)m;
     pthread_mutex_lock(&tc.lock);
+    sends_clear();
     free(tc.sends);
     tc.sends = NULL;
     tc.nsends = tc.capsends = 0;
     pthread_mutex_unlock(&tc.lock);
 }
 
+static void handle_pulls(struct mock *m, struct mock_req *r, struct mock_resp *out)
+{
+    (void)m;
+    (void)r;
+    pthread_mutex_lock(&tc.lock);
+    out->body = xasprintf("{\"pulls\":%llu}", (unsigned long long)tc.pulls);
+    pthread_mutex_unlock(&tc.lock);
+    out->status = 200;
+}
+
 static const struct mock_route tencent_routes[] = {
     { "POST", "/tencent", MOCK_MATCH_TREE, MOCK_ROUTE_PROVIDER, handle_send },
     { "POST", "/_mock/tencent/push_status", MOCK_MATCH_EXACT, 0, handle_push_status },
+    { "GET", "/_mock/tencent/pulls", MOCK_MATCH_EXACT, 0, handle_pulls },
     { NULL, NULL, 0, 0, NULL },
 };
 
