@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 /* ---- migrations ------------------------------------------------------ */
 
@@ -338,18 +337,19 @@ static const char *const stmt_sql[ST__COUNT] = {
         "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
         " created_at, updated_at, preferred_time)"
         " VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7,?8)"
-        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = COALESCE(?3, title),"
-        " mobile = excluded.mobile,"
-        " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
-        " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"
-        " preferred_time = COALESCE(excluded.preferred_time, preferred_time),"
+        /* the old values qualified: PostgreSQL finds a bare name ambiguous */
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
+        " title = COALESCE(?3, customers.title), mobile = excluded.mobile,"
+        " wechat_openid = COALESCE(excluded.wechat_openid, customers.wechat_openid),"
+        " preferred_channel = COALESCE(excluded.preferred_channel, customers.preferred_channel),"
+        " preferred_time = COALESCE(excluded.preferred_time, customers.preferred_time),"
         " updated_at = excluded.updated_at",
     [ST_PROJECT_UPSERT] =
         "INSERT INTO projects (id, customer_id, address, kickoff_date, created_at, updated_at)"
         " VALUES (?1,?2,?3,?4,?5,?5)"
         " ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id,"
         " address = excluded.address,"
-        " kickoff_date = COALESCE(excluded.kickoff_date, kickoff_date),"
+        " kickoff_date = COALESCE(excluded.kickoff_date, projects.kickoff_date),"
         " updated_at = excluded.updated_at",
     [ST_STAFF_DELETE] = "DELETE FROM project_staff WHERE project_id = ?1",
     [ST_STAFF_INSERT] = "INSERT INTO project_staff (project_id, role, name, phone, wecom_id)"
@@ -578,12 +578,10 @@ static void bind_opt_int64(sqlite3_stmt *q, int i, int64_t v, int present)
         sqlite3_bind_null(q, i);
 }
 
+/* NULL @v binds an absent text (typed text on PostgreSQL, see store_db.h). */
 static void bind_text(sqlite3_stmt *q, int i, const char *v)
 {
-    if (v)
-        sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, i);
+    sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
 }
 
 /* Step a statement that returns no rows, then reset it. */
@@ -626,6 +624,9 @@ int store_rollback_to(struct store *s)
 
 static int migrate(struct store *s, char *err, size_t errlen)
 {
+    if (store_db_is_pg(s->db))
+        return store_db_migrate_pg(s->db, migrations, (int)HF_ARRAY_LEN(migrations), &s->version,
+                                   err, errlen);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
         goto dberr;
@@ -662,29 +663,32 @@ dberr:
 struct store *store_open(const char *path, int synchronous_full, char *err, size_t errlen)
 {
     struct store *s = xcalloc(1, sizeof *s);
+    char name[256]; /* a PostgreSQL URL without its password */
+    store_db_redact(path, name, sizeof name);
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open database: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        store_close(s);
-        return NULL;
-    }
-    char *msg = NULL;
-    char pragmas[256];
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-             " PRAGMA busy_timeout = 2000; PRAGMA temp_store = MEMORY;",
-             synchronous_full ? "FULL" : "NORMAL");
-    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, msg ? msg : "pragma failed");
-        sqlite3_free(msg);
+        snprintf(err, errlen, "%s: cannot open database: %s", name, sqlite3_errmsg(s->db));
         store_close(s);
         return NULL;
     }
     char merr[256];
+    if (!store_db_is_pg(s->db)) { /* PostgreSQL: the server's own settings */
+        char *msg = NULL;
+        char pragmas[256];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+                 " PRAGMA busy_timeout = 2000; PRAGMA temp_store = MEMORY;",
+                 synchronous_full ? "FULL" : "NORMAL");
+        if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: %s", name, msg ? msg : "pragma failed");
+            sqlite3_free(msg);
+            store_close(s);
+            return NULL;
+        }
+    }
     if (migrate(s, merr, sizeof merr) != 0) {
-        snprintf(err, errlen, "%s: %s", path, merr);
+        snprintf(err, errlen, "%s: %s", name, merr);
         store_close(s);
         return NULL;
     }

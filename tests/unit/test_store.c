@@ -7,6 +7,11 @@
  * Rows are checked through the store's API and, where the API has no
  * reader (customers, staff, attempts), through a second read-only SQLite
  * connection to the same file (WAL lets it read committed data).
+ *
+ * With HUIFANG_TEST_PG_URL=postgresql://... (tests/run_tests.sh starts a
+ * server with tests/pg_server.sh) the same tests run on PostgreSQL: each
+ * starts from an empty schema, the second connection is a libpq one, and
+ * the tests about SQLite files are replaced by their PostgreSQL analogues.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "log.h"
@@ -95,9 +101,45 @@ static int64_t add_message(struct fx *f, const char *channel, int64_t due)
     return id;
 }
 
+/* The PostgreSQL server under test, or NULL: SQLite files. */
+static const char *pg_url;
+
+/* Run @sql on PostgreSQL; the result's first row, first column in @out
+ * ("(null)" for NULL, "(none)" for no row). */
+static void pg_q(const char *sql, char *out, size_t n)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("%s: %s", pg_url, PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(c);
+        fail_msg("%s: %s", sql, msg);
+    }
+    if (st == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        snprintf(out, n, "%s", PQgetisnull(r, 0, 0) ? "(null)" : PQgetvalue(r, 0, 0));
+    else
+        snprintf(out, n, "(none)");
+    PQclear(r);
+    PQfinish(c);
+}
+
 /* Run @sql (one row, one column) on a separate connection. */
 static int64_t q_int(const char *path, const char *sql)
 {
+    if (pg_url) {
+        char v[64];
+        pg_q(sql, v, sizeof v);
+        if (strcmp(v, "(none)") == 0)
+            return INT64_MIN;
+        if (strcmp(v, "(null)") == 0)
+            return INT64_MIN + 1;
+        return strtoll(v, NULL, 10);
+    }
     sqlite3 *db;
     sqlite3_stmt *q;
     int64_t v = INT64_MIN;
@@ -114,6 +156,10 @@ static int64_t q_int(const char *path, const char *sql)
 /* Text result of @sql in @out ("(null)" for NULL, "(none)" for no row). */
 static void q_text(const char *path, const char *sql, char *out, size_t n)
 {
+    if (pg_url) {
+        pg_q(sql, out, n);
+        return;
+    }
     sqlite3 *db;
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -167,6 +213,11 @@ static int setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/hf.db", f->dir);
+    if (pg_url) { /* every test on an empty database */
+        char out[16];
+        pg_q("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public", out, sizeof out);
+        snprintf(f->path, sizeof f->path, "%s", pg_url);
+    }
     char err[512];
     f->s = store_open(f->path, 1, err, sizeof err);
     if (!f->s) {
@@ -197,6 +248,26 @@ static void test_open_creates_schema(void **state)
     struct fx *f = *state;
     int v = store_schema_version(f->s);
     assert_true(v >= 1);
+    if (pg_url) {
+        expect_int(f, "SELECT MAX(version) FROM schema_version", v);
+        expect_int(f, "SELECT COUNT(*) FROM schema_version", v);
+        static const char *const pg_tables[] = {"customers", "projects", "project_staff",
+                                                "triggers", "messages", "attempts", "surveys",
+                                                "answers", "tickets", "tasks"};
+        for (size_t i = 0; i < HF_ARRAY_LEN(pg_tables); i++) {
+            char sql[160];
+            snprintf(sql, sizeof sql,
+                     "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"
+                     " AND table_name = '%s'",
+                     pg_tables[i]);
+            expect_int(f, sql, 1);
+        }
+        /* the scheduler's partial index */
+        expect_text(f, "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_due'",
+                    "CREATE INDEX messages_due ON public.messages USING btree (next_attempt_at)"
+                    " WHERE (state = 'pending'::text)");
+        return;
+    }
     expect_int(f, "PRAGMA user_version", v);
     static const char *const tables[] = {"customers", "projects", "project_staff", "triggers",
                                          "messages", "attempts"};
@@ -218,7 +289,7 @@ static void test_reopen_keeps_data_without_remigrating(void **state)
     store_close(f->s);
     f->s = open_ok(f->path); /* re-running migration 1 would fail on CREATE TABLE */
     assert_int_equal(store_schema_version(f->s), v);
-    expect_int(f, "PRAGMA user_version", v);
+    expect_int(f, pg_url ? "SELECT COUNT(*) FROM schema_version" : "PRAGMA user_version", v);
     char hash[65], *resp = NULL;
     assert_int_equal(store_trigger_find(f->s, "erp-1", hash, &resp), HF_OK);
     free(resp);
@@ -232,10 +303,16 @@ static void test_open_refuses_newer_schema(void **state)
     struct fx *f = *state;
     store_close(f->s);
     f->s = NULL;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    if (pg_url) {
+        char out[16];
+        pg_q("INSERT INTO schema_version (version) VALUES (999)", out, sizeof out);
+    } else {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+    }
     char err[512] = "";
     struct store *s = store_open(f->path, 1, err, sizeof err);
     assert_null(s);
@@ -243,9 +320,26 @@ static void test_open_refuses_newer_schema(void **state)
     assert_non_null(strstr(err, "newer"));
 }
 
+/* PostgreSQL: a server that does not answer fails with the URL (its
+ * password hidden) and libpq's reason. */
+static void pg_open_unreachable_fails(void)
+{
+    char err[512] = "";
+    const char *url = "postgresql://huifang:s3cret@127.0.0.1:1/huifang?connect_timeout=2";
+    struct store *s = store_open(url, 1, err, sizeof err);
+    assert_null(s);
+    assert_non_null(strstr(err, "postgresql://huifang:***@127.0.0.1:1/huifang"));
+    assert_null(strstr(err, "s3cret"));
+    assert_non_null(strstr(err, "cannot open database"));
+}
+
 static void test_open_on_directory_fails(void **state)
 {
     struct fx *f = *state;
+    if (pg_url) {
+        pg_open_unreachable_fails();
+        return;
+    }
     char err[512] = "";
     struct store *s = store_open(f->dir, 1, err, sizeof err);
     if (s) {
@@ -259,6 +353,8 @@ static void test_open_on_directory_fails(void **state)
 static void test_open_unwritable_path_fails(void **state)
 {
     struct fx *f = *state;
+    if (pg_url)
+        skip(); /* SQLite files only */
     char path[256], err[512] = "";
     /* A directory that does not exist. */
     snprintf(path, sizeof path, "%s/no/such/dir/hf.db", f->dir);
@@ -277,6 +373,8 @@ static void test_open_unwritable_path_fails(void **state)
 static void test_open_not_a_database_fails(void **state)
 {
     struct fx *f = *state;
+    if (pg_url)
+        skip(); /* SQLite files only */
     char path[256], err[512] = "";
     snprintf(path, sizeof path, "%s/notes.txt", f->dir);
     FILE *fp = fopen(path, "wb");
@@ -562,7 +660,7 @@ static void test_attempt_finish_sent(void **state)
     expect_int(f, sql, 1);
     snprintf(sql, sizeof sql,
              "SELECT attempt || '|' || channel || '|' || started_ms || '|' || latency_ms || '|'"
-             " || http_status || '|' || code || '|' || provider_id || '|' || IFNULL(error, '-')"
+             " || http_status || '|' || code || '|' || provider_id || '|' || COALESCE(error, '-')"
              " FROM attempts WHERE message_id = %lld",
              (long long)id);
     char want[160];
@@ -615,7 +713,7 @@ static void test_attempt_finish_retry_later(void **state)
     assert_int_equal(rows[0].due_at, NOW - 1); /* the original due time is kept */
     char sql[320];
     snprintf(sql, sizeof sql,
-             "SELECT IFNULL(http_status, 'null') || '|' || code FROM attempts WHERE message_id = %lld",
+             "SELECT COALESCE(CAST(http_status AS TEXT), 'null') || '|' || code FROM attempts WHERE message_id = %lld",
              (long long)id);
     expect_text(f, sql, "null|timeout");
     finish(f, id, 2, MSG_SENT, 202, "http_202", "", NULL, NOW + 61);
@@ -810,6 +908,9 @@ static void test_message_json_has_fields(void **state)
 int main(void)
 {
     log_min_level = LOG_LVL_WARN; /* keep "applied migration" lines out of the output */
+    pg_url = getenv("HUIFANG_TEST_PG_URL");
+    if (pg_url && !*pg_url)
+        pg_url = NULL;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_open_creates_schema),
