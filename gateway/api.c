@@ -48,9 +48,19 @@ static enum http_result get_healthz(struct gateway *gw, struct http_request *req
     (void)req;
     cJSON *o = cJSON_CreateObject();
     int warn = gw->calendar_days_ahead < 60;
-    cJSON_AddStringToObject(o, "status", gw->stopping ? "stopping" : warn ? "degraded" : "ok");
+    char dberr[256] = "";
+    int db_ok = store_ping(gw->store, dberr, sizeof dberr) == HF_OK;
+    cJSON_AddStringToObject(o, "status", gw->stopping ? "stopping"
+                                         : !db_ok     ? "unavailable"
+                                         : warn       ? "degraded"
+                                                      : "ok");
     cJSON_AddNumberToObject(o, "uptime_s", (double)(clock_now() - gw->started_at));
     cJSON_AddNumberToObject(o, "schema_version", store_schema_version(gw->store));
+    cJSON *db = cJSON_AddObjectToObject(o, "database");
+    cJSON_AddStringToObject(db, "backend", store_backend(gw->store));
+    cJSON_AddStringToObject(db, "state", db_ok ? "ok" : "unreachable");
+    if (!db_ok)
+        cJSON_AddStringToObject(db, "error", dberr);
     cJSON *cal = cJSON_AddObjectToObject(o, "holiday_calendar");
     cJSON_AddNumberToObject(cal, "last_year", calendar_last_year(gw->cal));
     cJSON_AddNumberToObject(cal, "days_ahead_covered", gw->calendar_days_ahead);
@@ -60,7 +70,7 @@ static enum http_result get_healthz(struct gateway *gw, struct http_request *req
                                 "add next year's official arrangement to the holidays file; until "
                                 "then weekends are treated as the only rest days");
     cJSON_AddNumberToObject(o, "in_flight", (double)dispatch_in_flight(gw->disp));
-    resp->status = gw->stopping ? 503 : 200;
+    resp->status = gw->stopping || !db_ok ? 503 : 200;
     resp->body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return HTTP_DONE;

@@ -235,7 +235,7 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "%s", err);
         goto fail;
     }
-    gw->store = store_open(cfg->database, cfg->synchronous_full, err, sizeof err);
+    gw->store = store_open(config_store_location(cfg), cfg->synchronous_full, err, sizeof err);
     if (!gw->store) {
         LOG_ERR("main", "%s", err);
         goto fail;
@@ -277,8 +277,10 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "cannot write the ready file %s: %s", cfg->ready_file, strerror(errno));
         goto fail;
     }
+    char store_name[256]; /* a PostgreSQL URL without its password */
+    store_describe(gw->store, store_name, sizeof store_name);
     LOG_INFO("main", "listening on http://%s:%d store=%s schema=%d milestones=%zu tz=%s",
-             cfg->listen_address, port, cfg->database, store_schema_version(gw->store),
+             cfg->listen_address, port, store_name, store_schema_version(gw->store),
              gw->cat->n, cfg->timezone);
     dispatch_kick(gw->disp);
     return gw;

@@ -4,6 +4,7 @@
  *   huifangd -c config/huifang.json        run the daemon
  *   huifangd -c FILE --check-config        check the config, print it (secrets as ***)
  *   huifangd --hash-token < token.txt      print the SHA-256 to put in api_tokens
+ *   huifangd -c FILE --migrate             apply the store's migrations, print the version
  */
 #include "calendar.h"
 #include "catalogue.h"
@@ -11,6 +12,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "outbound.h"
+#include "store.h"
 #include "survey_def.h"
 #include "util.h"
 
@@ -29,7 +31,9 @@ static void usage(FILE *out)
           "\n"
           "  -c, --config FILE   configuration file (default: $HUIFANG_CONFIG or\n"
           "                      config/huifang.json)\n"
-          "  --check-config      load and check the configuration, print it, exit\n",
+          "  --check-config      load and check the configuration, print it, exit\n"
+          "  --migrate           create or migrate the store's schema (SQLite file or\n"
+          "                      PostgreSQL), print its version, exit\n",
           out);
 }
 
@@ -54,12 +58,14 @@ static int hash_token(void)
 int main(int argc, char **argv)
 {
     const char *path = getenv("HUIFANG_CONFIG");
-    int check_only = 0;
+    int check_only = 0, migrate_only = 0;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
             path = argv[++i];
         } else if (!strcmp(argv[i], "--check-config")) {
             check_only = 1;
+        } else if (!strcmp(argv[i], "--migrate")) {
+            migrate_only = 1;
         } else if (!strcmp(argv[i], "--hash-token")) {
             return hash_token();
         } else if (!strcmp(argv[i], "--version")) {
@@ -111,6 +117,19 @@ int main(int argc, char **argv)
         survey_set_free(surveys);
         config_free(cfg);
         return ok ? 0 : 1;
+    }
+    if (migrate_only) {
+        /* Several instances may run this at once: the PostgreSQL store
+         * migrates under an advisory lock. */
+        struct store *s = store_open(config_store_location(cfg), cfg->synchronous_full, err,
+                                     sizeof err);
+        if (s)
+            printf("schema version %d (%s)\n", store_schema_version(s), store_backend(s));
+        else
+            fprintf(stderr, "huifangd: %s\n", err);
+        store_close(s);
+        config_free(cfg);
+        return s ? 0 : 1;
     }
     if (outbound_global_init() != 0) {
         fputs("huifangd: cannot initialise libcurl\n", stderr);

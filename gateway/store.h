@@ -39,6 +39,15 @@ struct store *store_open(const char *path, int synchronous_full, char *err, size
 void store_close(struct store *s);
 /* The schema version after migrations. */
 int store_schema_version(struct store *s);
+/* "sqlite" or "postgresql". */
+const char *store_backend(struct store *s);
+/* Where the store is, as it may be logged (a PostgreSQL URL's password
+ * replaced by ***). */
+void store_describe(struct store *s, char *out, size_t outlen);
+/* Whether the database answers now (PostgreSQL: one round trip, and one
+ * reconnect attempt after a lost connection). HF_OK, or HF_ERR_DB with
+ * @err. */
+int store_ping(struct store *s, char *err, size_t errlen);
 
 int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);

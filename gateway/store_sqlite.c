@@ -549,6 +549,7 @@ struct store {
     sqlite3_stmt *st[ST__COUNT];  /* prepared lazily, finalized at close */
     sqlite3_stmt *task_st[STORE_TASK_STMTS]; /* the same for the tasks block */
     int version;                  /* schema version after migrations */
+    char where[256];              /* the path or URL, without a password */
 };
 
 sqlite3 *store__db(struct store *s)
@@ -665,6 +666,7 @@ struct store *store_open(const char *path, int synchronous_full, char *err, size
     struct store *s = xcalloc(1, sizeof *s);
     char name[256]; /* a PostgreSQL URL without its password */
     store_db_redact(path, name, sizeof name);
+    snprintf(s->where, sizeof s->where, "%s", name);
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -713,6 +715,21 @@ void store_close(struct store *s)
 int store_schema_version(struct store *s)
 {
     return s->version;
+}
+
+const char *store_backend(struct store *s)
+{
+    return store_db_is_pg(s->db) ? "postgresql" : "sqlite";
+}
+
+void store_describe(struct store *s, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", s->where);
+}
+
+int store_ping(struct store *s, char *err, size_t errlen)
+{
+    return store_db_ping(s->db, err, errlen);
 }
 
 /* ---- intake ----------------------------------------------------------- */
