@@ -162,7 +162,8 @@ done:
 }
 
 enum answer_outcome answers_from_page(struct gateway *gw, int64_t survey_id,
-                                      const cJSON *values, const char *raw)
+                                      const cJSON *values, const char *raw,
+                                      const char *dedup_key)
 {
     /* The text answers may hold complaint words too. */
     struct reply r = {0};
@@ -174,7 +175,7 @@ enum answer_outcome answers_from_page(struct gateway *gw, int64_t survey_id,
         reply_parse(&reply_config_default, v->valuestring, &r);
         complaint |= r.complaint;
     }
-    return record(gw, survey_id, values, "page", raw, complaint, complaint, NULL, NULL);
+    return record(gw, survey_id, values, "page", raw, complaint, complaint, NULL, dedup_key);
 }
 
 /* Map a free-text reply onto the survey's questions. */

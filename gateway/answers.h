@@ -30,9 +30,13 @@ enum answer_outcome {
 };
 
 /* Answers submitted on the survey page: @values {"qid": "value"} checked by
- * survey_form_parse(); @raw the form body (for the record). */
+ * survey_form_parse(); @raw the form body (for the record); @dedup_key the
+ * form's submission key, or NULL: a second submit with the same key (the
+ * browser retrying a post whose answer was lost) changes nothing and
+ * returns ANSWER_DUPLICATE. */
 enum answer_outcome answers_from_page(struct gateway *gw, int64_t survey_id,
-                                      const cJSON *values, const char *raw);
+                                      const cJSON *values, const char *raw,
+                                      const char *dedup_key);
 
 /* A free-text reply (SMS upstream, WeChat text) from @mobile or @openid:
  * parsed (reply_parse), joined to the newest open survey of that person,

@@ -164,6 +164,11 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
     buf_puts(&b, "# HELP huifang_http_requests_total Inbound HTTP requests answered.\n"
                  "# TYPE huifang_http_requests_total counter\n");
     buf_printf(&b, "huifang_http_requests_total %llu\n", (unsigned long long)m->http_requests);
+    buf_puts(&b, "# HELP huifang_http_rate_limited_total Requests to public endpoints refused "
+                 "429 by the per-address limit (listen.public_rate).\n"
+                 "# TYPE huifang_http_rate_limited_total counter\n");
+    buf_printf(&b, "huifang_http_rate_limited_total %llu\n",
+               (unsigned long long)m->http_rate_limited);
     buf_puts(&b, "# HELP huifang_holiday_calendar_days_ahead Days ahead the holiday file covers "
                  "(warns below 60).\n# TYPE huifang_holiday_calendar_days_ahead gauge\n");
     buf_printf(&b, "huifang_holiday_calendar_days_ahead %d\n", gw->calendar_days_ahead);
@@ -222,27 +227,27 @@ static void trigger_refused(struct gateway *gw, int status)
 }
 
 const struct http_route api_routes[] = {
-    {"GET", "/healthz", 0, 0, get_healthz, NULL},
-    {"GET", "/metrics", 0, 0, get_metrics, NULL},
-    {"POST", "/v1/triggers", 0, 1, api_post_trigger, trigger_refused},
-    {"GET", "/v1/messages/", 1, 0, get_message, NULL},
-    {"POST", "/callbacks/", 1, 0, api_post_callback, NULL},
-    {"GET", "/s/", 1, 0, api_get_survey, NULL},
-    {"POST", "/s/", 1, 0, api_post_survey, NULL},
-    {"GET", "/v1/results", 0, 0, api_get_results, NULL},
-    {"GET", "/v1/tickets", 0, 0, api_get_tickets, NULL},
-    {"GET", "/v1/tickets/", 1, 0, api_get_ticket, NULL},
-    {"POST", "/v1/tickets/", 1, 1, api_post_ticket, NULL},
-    {"POST", "/v1/customers/", 1, 1, api_post_customer, NULL},
-    {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL},
-    {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL},
+    {"GET", "/healthz", 0, 0, get_healthz, NULL, 0},
+    {"GET", "/metrics", 0, 0, get_metrics, NULL, 0},
+    {"POST", "/v1/triggers", 0, 1, api_post_trigger, trigger_refused, 0},
+    {"GET", "/v1/messages/", 1, 0, get_message, NULL, 0},
+    {"POST", "/callbacks/", 1, 0, api_post_callback, NULL, 1},
+    {"GET", "/s/", 1, 0, api_get_survey, NULL, 1},
+    {"POST", "/s/", 1, 0, api_post_survey, NULL, 1},
+    {"GET", "/v1/results", 0, 0, api_get_results, NULL, 0},
+    {"GET", "/v1/tickets", 0, 0, api_get_tickets, NULL, 0},
+    {"GET", "/v1/tickets/", 1, 0, api_get_ticket, NULL, 0},
+    {"POST", "/v1/tickets/", 1, 1, api_post_ticket, NULL, 0},
+    {"POST", "/v1/customers/", 1, 1, api_post_customer, NULL, 0},
+    {"GET", "/wechat/callback", 0, 0, api_wechat_get, NULL, 1},
+    {"POST", "/wechat/callback", 0, 0, api_wechat_post, NULL, 1},
     /* issue 6: the customer-service API */
-    {"GET", "/v1/messages", 0, 0, api_get_messages, NULL},
-    {"GET", "/v1/projects/", 1, 0, api_get_project, NULL},
-    {"GET", "/v1/reports/", 1, 0, api_get_report, NULL},
-    {"POST", "/v1/admin/reload", 0, 0, post_admin_reload, NULL},
-    {"GET", "/v1/tasks", 0, 0, api_get_tasks, NULL},
-    {"GET", "/v1/tasks/", 1, 0, api_get_task, NULL},
-    {"POST", "/v1/tasks/", 1, 1, api_post_task, NULL},
+    {"GET", "/v1/messages", 0, 0, api_get_messages, NULL, 0},
+    {"GET", "/v1/projects/", 1, 0, api_get_project, NULL, 0},
+    {"GET", "/v1/reports/", 1, 0, api_get_report, NULL, 0},
+    {"POST", "/v1/admin/reload", 0, 0, post_admin_reload, NULL, 0},
+    {"GET", "/v1/tasks", 0, 0, api_get_tasks, NULL, 0},
+    {"GET", "/v1/tasks/", 1, 0, api_get_task, NULL, 0},
+    {"POST", "/v1/tasks/", 1, 1, api_post_task, NULL, 0},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

@@ -107,6 +107,10 @@ static void answer(struct http_response *resp, enum provider p, int ok, const ch
 static enum http_result receipts(struct gateway *gw, enum provider p, struct http_request *req,
                                  struct http_response *resp)
 {
+    if (!utf8_valid(req->body.data, req->body.len)) {
+        answer(resp, p, 0, "body is not valid UTF-8");
+        return HTTP_DONE;
+    }
     cJSON *arr = cJSON_ParseWithLength(req->body.data, req->body.len);
     if (!cJSON_IsArray(arr)) {
         cJSON_Delete(arr);
@@ -208,6 +212,12 @@ static int one_reply(struct gateway *gw, const cJSON *el, const char *mobile_key
 static enum http_result replies(struct gateway *gw, enum provider p, struct http_request *req,
                                 struct http_response *resp)
 {
+    /* A reply is customer text that staff read and export: a push that
+     * is not UTF-8 is malformed, refused whole, and nothing is stored. */
+    if (!utf8_valid(req->body.data, req->body.len)) {
+        answer(resp, p, 0, "body is not valid UTF-8");
+        return HTTP_DONE;
+    }
     cJSON *doc = cJSON_ParseWithLength(req->body.data, req->body.len);
     int ok = 1;
     if (p == PROV_ALIYUN && cJSON_IsArray(doc)) {

@@ -11,6 +11,7 @@
 #include "answers.h"
 #include "api.h"
 #include "gateway.h"
+#include "http_error.h"
 #include "log.h"
 #include "survey_def.h"
 #include "survey_page.h"
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define HTML "text/html; charset=utf-8"
@@ -44,6 +46,44 @@ static const char *jstr(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Length of a form submission id: 128 random bits in hex. */
+#define SUBMISSION_HEX 32
+
+/* A fresh submission id for a rendered form (hex, NUL-terminated). Each
+ * page view gets its own, so an edit made after reloading the page is an
+ * amendment, while the same form posted twice is one answer. */
+static void submission_new(char out[SUBMISSION_HEX + 1])
+{
+    snprintf(out, SUBMISSION_HEX + 1, "%016llx%016llx", (unsigned long long)rand_u64(),
+             (unsigned long long)rand_u64());
+}
+
+/* The submission id "n" of the url-encoded form body @body (@len bytes),
+ * copied into @out; 0, or -1 when there is none or it is not 32 lowercase
+ * hex digits (an old page, or a forged value: the answer is then stored
+ * without a dedup key, as before). Hex needs no url-decoding. */
+static int submission_of(const char *body, size_t len, char out[SUBMISSION_HEX + 1])
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && body[j] != '&')
+            j++;
+        if (j - i == 2 + SUBMISSION_HEX && body[i] == 'n' && body[i + 1] == '=') {
+            for (size_t k = 0; k < SUBMISSION_HEX; k++) {
+                char c = body[i + 2 + k];
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                    return -1;
+                out[k] = c;
+            }
+            out[SUBMISSION_HEX] = '\0';
+            return 0;
+        }
+        i = j + 1;
+    }
+    return -1;
 }
 
 /* Render the survey's page with its current answers and @notice. */
@@ -95,13 +135,15 @@ static void render(struct gateway *gw, struct http_request *req, struct http_res
         links[nl].answered = strcmp(ms[i].state, "answered") == 0;
         nl++;
     }
+    char submission[SUBMISSION_HEX + 1];
+    submission_new(submission);
     struct page_ctx ctx = {
         .company_name = gw->cfg->company_name, .company_phone = gw->cfg->company_phone,
         .customer_name = jstr(cust, "name"), .customer_title = jstr(cust, "title"),
         .milestone_name = m ? m->name : NULL, .stage = jstr(vars, "stage"),
         .expires = expires, .action = action,
         .previous = pending ? pending : previous, .notice = notice, .notice_field = notice_field,
-        .more = nl ? links : NULL, .nmore = (size_t)nl,
+        .more = nl ? links : NULL, .nmore = (size_t)nl, .submission = submission,
     };
     resp->status = status;
     resp->body = survey_page_render(d, &ctx);
@@ -151,6 +193,17 @@ enum http_result api_get_survey(struct gateway *gw, struct http_request *req,
 enum http_result api_post_survey(struct gateway *gw, struct http_request *req,
                                  struct http_response *resp)
 {
+    /* The page's form posts application/x-www-form-urlencoded; anything
+     * else is not our form (415), whatever the link. */
+    const char *ct = req->content_type;
+    size_t fl = strlen("application/x-www-form-urlencoded");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", fl) != 0 ||
+        (ct[fl] != '\0' && ct[fl] != ';' && ct[fl] != ' ')) {
+        resp->status = 415;
+        resp->body = api_error_body("unsupported_media_type", NULL,
+                                    "the survey form is application/x-www-form-urlencoded");
+        return HTTP_DONE;
+    }
     int64_t sid = resolve_link(gw, req, resp);
     if (sid < 0)
         return HTTP_DONE;
@@ -175,7 +228,17 @@ enum http_result api_post_survey(struct gateway *gw, struct http_request *req,
                field[0] ? field : NULL, NULL);
         return HTTP_DONE;
     }
-    enum answer_outcome out = answers_from_page(gw, sid, values, req->body.data);
+    /* The same form posted again (the browser retried a submit whose
+     * answer never arrived, e.g. huifangd was restarted meanwhile) carries
+     * the same submission id: one answer is stored, and the retry gets the
+     * same thank-you page. */
+    char sub[SUBMISSION_HEX + 1], key[64];
+    const char *dedup = NULL;
+    if (submission_of(req->body.data, req->body.len, sub) == 0) {
+        snprintf(key, sizeof key, "page:%lld:%s", (long long)sid, sub);
+        dedup = key;
+    }
+    enum answer_outcome out = answers_from_page(gw, sid, values, req->body.data, dedup);
     if (out == ANSWER_CLOSED) {
         cJSON_Delete(values);
         message_page(gw, resp, 410, "closed");

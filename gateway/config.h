@@ -47,6 +47,10 @@ struct config {
     int connection_timeout_s;        /* idle connections are dropped after this */
     int64_t connection_memory_limit; /* MHD per-connection pool, bytes */
     int64_t max_body;                /* request body cap, bytes (413 above) */
+    int max_connections_per_ip;      /* concurrent connections per client address; 0 = no limit */
+    int public_rate;                 /* requests/s per client address on the public endpoints
+                                        (survey pages, callbacks); 0 = no limit */
+    int public_burst;                /* ... with bursts up to this many */
 
     char *public_url;                /* base of links sent to customers (survey pages) */
     char *timezone;                  /* IANA zone, default Asia/Shanghai */
@@ -84,6 +88,8 @@ struct config {
     int64_t retry_base_ms;           /* first backoff */
     int64_t retry_max_ms;            /* backoff cap */
     int64_t notice_ttl_ms;           /* a notice not sent by due+ttl expires */
+    int64_t receipt_grace_ms;        /* after a crash, an SMS that was in flight waits this
+                                        long for its receipt before it is sent again */
     int batch_size;                  /* messages claimed per scheduler pass */
 
     /* outbound.* */

@@ -62,6 +62,14 @@ struct send_job {
     int64_t started_ms;      /* wall clock, for the attempts table */
 };
 
+int64_t dispatch_receipt_grace_s(const struct config *cfg)
+{
+    if (cfg->receipt_grace_ms <= 0 || !cfg->callback_token || !cfg->sms_provider ||
+        strcmp(cfg->sms_provider, "aliyun") != 0)
+        return 0;
+    return (cfg->receipt_grace_ms + 999) / 1000;
+}
+
 int64_t dispatch_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t rnd)
 {
     int64_t d = base_ms;
@@ -445,9 +453,16 @@ static void on_sent(void *arg, const struct http_resp *resp, int64_t latency_ms)
         }
         retry_or_give_up(d, j, &a, res.code, res.detail, 0);
         break;
-    case SEND_RETRY:
-        retry_or_give_up(d, j, &a, res.code, res.detail, 0);
+    case SEND_RETRY: {
+        /* A timed-out SMS may have been taken by the provider (PROTOCOLS
+         * C1: query the receipt before retrying): wait for its receipt,
+         * which settles the message, before sending it again. */
+        int64_t grace = dispatch_receipt_grace_s(gw->cfg), earliest = 0;
+        if (resp->timed_out && grace > 0 && strcmp(j->row.channel, "sms") == 0)
+            earliest = now + grace;
+        retry_or_give_up(d, j, &a, res.code, res.detail, earliest);
         break;
+    }
     case SEND_DEFER:
         /* A provider limit (per number, daily quota): later, and it does
          * not count toward the attempts. */

@@ -35,6 +35,19 @@ void dispatch_cron(struct dispatcher *d);
 void dispatch_commit(struct dispatcher *d);
 void dispatch_free(struct dispatcher *d);
 
+struct config;
+
+/*
+ * How long (seconds) an SMS whose send ended without a known answer (cut
+ * short by a crash, or timed out) waits for the provider's delivery receipt
+ * before it is sent again, or 0 when no receipt can settle it: SMS
+ * providers do not deduplicate, so resending an SMS the provider did take
+ * reaches the handset twice. Only Aliyun's SmsReport names our OutId
+ * (hf-<id>); receipts need callbacks.token; dispatch.receipt_grace = 0
+ * turns the wait off.
+ */
+int64_t dispatch_receipt_grace_s(const struct config *cfg);
+
 /* Backoff before attempt @attempt+1: base * 2^(attempt-1), capped at @max,
  * with jitter drawn from [d/2, d]. Exposed for tests. */
 int64_t dispatch_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t rnd);

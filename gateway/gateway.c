@@ -240,10 +240,21 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "%s", err);
         goto fail;
     }
-    int requeued = store_requeue_inflight(gw->store);
+    /* An SMS that was in flight when the last run died may have been
+     * accepted: Aliyun and Tencent do not deduplicate, so resending it at
+     * once would reach the handset twice. Where the provider's receipt
+     * names our id (Aliyun's SmsReport carries OutId = hf-<id>) and
+     * receipts are wired up, the message waits receipt_grace for it: a
+     * receipt settles it (delivered or failed) and it is never resent; no
+     * receipt, and it is sent again. Tencent's status push names only its
+     * own SerialNo, which a cut-short answer never gave us. */
+    int64_t grace = dispatch_receipt_grace_s(cfg);
+    int64_t sms_not_before = grace > 0 ? clock_now() + grace : 0;
+    int requeued = store_requeue_inflight(gw->store, sms_not_before);
     if (requeued > 0)
-        LOG_WARN("main", "recovered %d messages that were in flight when the last run ended",
-                 requeued);
+        LOG_WARN("main", "recovered %d messages that were in flight when the last run ended%s",
+                 requeued, sms_not_before ? " (SMS among them wait for their receipts first)"
+                                          : "");
     gw->out = outbound_new(gw->loop, cfg);
     if (!gw->out) {
         LOG_ERR("main", "cannot create the outbound HTTP client");

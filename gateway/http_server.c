@@ -17,6 +17,7 @@
 #include "gateway.h"
 #include "http_error.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,6 +41,7 @@ struct http_server {
     MHD_socket quiesced_fd;          /* listen fd returned by quiesce, closed at free */
     struct http_request *parked;     /* doubly linked list of suspended requests */
     size_t nparked;
+    struct ip_limits *iplim;         /* per-address limit of public routes; NULL = off */
 };
 
 static void on_mhd_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -124,9 +126,9 @@ void http_server_resume(struct http_server *h, struct http_request *req, int sta
 
 /* ---- responses ---------------------------------------------------------- */
 
-static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body,
-                             const char *ctype, const char *allow, const char *csp,
-                             const char *disposition)
+static enum MHD_Result queue_full(struct MHD_Connection *conn, int status, char *body,
+                                  const char *ctype, const char *allow, const char *csp,
+                                  const char *disposition, const char *retry_after)
 {
     size_t len = body ? strlen(body) : 0;
     struct MHD_Response *r =
@@ -144,6 +146,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     if (disposition)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
+    if (retry_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     if (csp) {
         MHD_add_response_header(r, "Content-Security-Policy", csp);
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -152,6 +156,13 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body,
+                             const char *ctype, const char *allow, const char *csp,
+                             const char *disposition)
+{
+    return queue_full(conn, status, body, ctype, allow, csp, disposition, NULL);
 }
 
 static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection *conn,
@@ -206,6 +217,19 @@ static int is_json_type(const char *ct)
                                                              ct[n] == ' ');
 }
 
+/* The per-address limit for a request on @conn: 0 if it may go, else the
+ * milliseconds until it may. Only IPv4 is listened on; anything else is
+ * let through. */
+static int64_t rate_check(struct http_server *h, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+        return 0;
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
+    return ip_limits_take(h->iplim, sin->sin_addr.s_addr, clock_mono_ms());
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -228,6 +252,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                    "this method is not allowed on this path", allow);
             }
             return queue_error(h, conn, NULL, 404, "not_found", "no such endpoint", NULL);
+        }
+        if (rt->public_limit && h->iplim) {
+            /* Before anything else is looked at: a brute force on survey
+             * links or on the callback path secret costs us no more than
+             * a table lookup. */
+            int64_t wait_ms = rate_check(h, conn);
+            if (wait_ms > 0) {
+                char ra[24];
+                snprintf(ra, sizeof ra, "%lld", (long long)((wait_ms + 999) / 1000));
+                gw->metrics.http_requests++;
+                gw->metrics.http_rate_limited++;
+                return queue_full(conn, 429,
+                                  api_error_body("rate_limited", NULL,
+                                                 "too many requests from this address; "
+                                                 "retry later"),
+                                  NULL, NULL, NULL, NULL, ra);
+            }
         }
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -315,9 +356,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
+/* MHD's own messages, at most MHD_LOG_PER_S lines a second: a flood of
+ * connections at the limit must not turn into a flood of log lines. */
+#define MHD_LOG_PER_S 10
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static int64_t second;
+    static unsigned lines, dropped;
+    int64_t now = clock_mono_ms() / 1000;
+    if (now != second) {
+        if (dropped)
+            LOG_WARN("http", "mhd: %u more messages suppressed", dropped);
+        second = now;
+        lines = dropped = 0;
+    }
+    if (++lines > MHD_LOG_PER_S) {
+        dropped++;
+        return;
+    }
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
@@ -355,14 +413,16 @@ struct http_server *http_server_start(struct gateway *gw, const struct http_rout
         (unsigned int)gw->cfg->connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)gw->cfg->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)gw->cfg->connection_memory_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_END);
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)gw->cfg->max_connections_per_ip, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)",
                  gw->cfg->listen_address, gw->cfg->listen_port);
         free(h);
         return NULL;
     }
+    if (gw->cfg->public_rate > 0)
+        h->iplim = ip_limits_new(gw->cfg->public_rate, gw->cfg->public_burst);
     const union MHD_DaemonInfo *pi = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = pi ? pi->port : gw->cfg->listen_port;
     const union MHD_DaemonInfo *ei = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
@@ -413,5 +473,6 @@ void http_server_free(struct http_server *h)
     MHD_stop_daemon(h->d);
     if (h->quiesced_fd != MHD_INVALID_SOCKET)
         close(h->quiesced_fd);
+    ip_limits_free(h->iplim);
     free(h);
 }

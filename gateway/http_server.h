@@ -67,6 +67,9 @@ struct http_route {
     /* Told about requests this server refused for the route before the
      * handler ran (413, 415), e.g. for metrics. May be NULL. */
     void (*on_reject)(struct gateway *gw, int status);
+    /* A public endpoint (survey pages, provider callbacks): subject to the
+     * per-address limit listen.public_rate / public_burst (429 above). */
+    int public_limit;
 };
 
 /* A decoded query argument of @req, or NULL. Borrowed from MHD. */

@@ -19,6 +19,7 @@ struct metrics {
     uint64_t triggers_replayed;       /* 200: same key, same body */
     uint64_t triggers_rejected[6];    /* by class: 400, 401/403, 409, 413, 415, other */
     uint64_t http_requests;           /* every inbound request answered */
+    uint64_t http_rate_limited;       /* 429: per-address limit on public endpoints */
     uint64_t sends_ok, sends_retry, sends_failed, sends_expired, sends_fallback;
     uint64_t receipts_delivered, receipts_failed, receipts_duplicate, receipts_unknown;
     uint64_t group_commits;           /* transactions in the before-sleep hook */

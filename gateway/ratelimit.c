@@ -4,6 +4,10 @@
  * Per-number state is a small open-addressing hash table keyed by the
  * 11-digit number; each entry keeps the times of its recent sends (as many
  * as the largest limit needs, at most RL_MAX_KEEP) in a ring.
+ *
+ * Per-address state is another open-addressing table keyed by the IPv4
+ * address; a slot whose bucket would be full again is as good as empty, so
+ * the table is rebuilt without those whenever it fills up.
  */
 #include "ratelimit.h"
 #include "util.h"
@@ -189,4 +193,109 @@ void number_limits_expire(struct number_limits *nl, int64_t now)
 size_t number_limits_size(const struct number_limits *nl)
 {
     return nl->used;
+}
+
+/* ---- per-address limits --------------------------------------------------- */
+
+struct ip_slot {
+    uint32_t ip;
+    uint32_t used;            /* 0 = free slot */
+    double tokens;
+    int64_t last_ms;
+};
+
+struct ip_limits {
+    double rate, burst;
+    int64_t refill_ms;        /* time an empty bucket takes to fill up */
+    struct ip_slot *tab;
+    size_t cap, used;         /* cap is a power of two */
+};
+
+struct ip_limits *ip_limits_new(double rate, double burst)
+{
+    struct ip_limits *l = xcalloc(1, sizeof *l);
+    l->rate = rate > 0 ? rate : 1;
+    l->burst = burst >= 1 ? burst : 1;
+    l->refill_ms = (int64_t)(l->burst / l->rate * 1000.0) + 1;
+    l->cap = 64;
+    l->tab = xcalloc(l->cap, sizeof *l->tab);
+    return l;
+}
+
+void ip_limits_free(struct ip_limits *l)
+{
+    if (!l)
+        return;
+    free(l->tab);
+    free(l);
+}
+
+size_t ip_limits_size(const struct ip_limits *l)
+{
+    return l ? l->used : 0;
+}
+
+static size_t ip_hash(uint32_t ip, size_t cap)
+{
+    return (size_t)((ip * 2654435761u) ^ (ip >> 16)) & (cap - 1);
+}
+
+static struct ip_slot *ip_find(struct ip_slot *tab, size_t cap, uint32_t ip)
+{
+    for (size_t i = ip_hash(ip, cap);; i = (i + 1) & (cap - 1))
+        if (!tab[i].used || tab[i].ip == ip)
+            return &tab[i];
+}
+
+/* Rebuild into a table sized for what is still limited at @now_ms (slots
+ * whose bucket has refilled are dropped). */
+static void ip_rebuild(struct ip_limits *l, int64_t now_ms)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < l->cap; i++)
+        if (l->tab[i].used && now_ms - l->tab[i].last_ms < l->refill_ms)
+            keep++;
+    size_t cap = 64;
+    while (cap < keep * 4 && cap < 4 * (size_t)IP_LIMITS_MAX)
+        cap *= 2;
+    struct ip_slot *tab = xcalloc(cap, sizeof *tab);
+    for (size_t i = 0; i < l->cap; i++) {
+        struct ip_slot *o = &l->tab[i];
+        if (o->used && now_ms - o->last_ms < l->refill_ms)
+            *ip_find(tab, cap, o->ip) = *o;
+    }
+    free(l->tab);
+    l->tab = tab;
+    l->cap = cap;
+    l->used = keep;
+}
+
+int64_t ip_limits_take(struct ip_limits *l, uint32_t ip, int64_t now_ms)
+{
+    struct ip_slot *s = ip_find(l->tab, l->cap, ip);
+    if (!s->used) {
+        if (l->used + 1 > l->cap / 2) {
+            ip_rebuild(l, now_ms);
+            if (l->used + 1 > l->cap / 2)
+                return 0; /* IP_LIMITS_MAX addresses limited at once: let it through */
+            s = ip_find(l->tab, l->cap, ip);
+        }
+        s->used = 1;
+        s->ip = ip;
+        s->tokens = l->burst;
+        s->last_ms = now_ms;
+        l->used++;
+    }
+    double elapsed = (double)(now_ms - s->last_ms) / 1000.0;
+    if (elapsed > 0) {
+        s->tokens += elapsed * l->rate;
+        if (s->tokens > l->burst)
+            s->tokens = l->burst;
+        s->last_ms = now_ms;
+    }
+    if (s->tokens >= 1.0) {
+        s->tokens -= 1.0;
+        return 0;
+    }
+    return (int64_t)((1.0 - s->tokens) / l->rate * 1000.0) + 1;
 }

@@ -43,4 +43,29 @@ void number_limits_note(struct number_limits *nl, const char *number, int64_t no
 void number_limits_expire(struct number_limits *nl, int64_t now);
 size_t number_limits_size(const struct number_limits *nl);
 
+/*
+ * Per-client-address limits on the public endpoints (survey pages,
+ * provider callbacks): a token bucket per IPv4 address, @rate requests per
+ * second with bursts of @burst. Brute force on survey links or on the
+ * callback path secret, and floods from one address, are answered 429
+ * while everyone else is served.
+ *
+ * An address whose bucket has refilled holds no state: the table only
+ * remembers addresses seen within the last burst/rate seconds, and it is
+ * bounded (IP_LIMITS_MAX addresses; beyond that new addresses are let
+ * through rather than locking every customer out).
+ */
+struct ip_limits;
+
+#define IP_LIMITS_MAX (1u << 20)
+
+/* Caller owns the result; free with ip_limits_free(). @rate > 0, @burst >= 1. */
+struct ip_limits *ip_limits_new(double rate, double burst);
+void ip_limits_free(struct ip_limits *l);
+/* Take one request for @ip (network byte order) at monotonic @now_ms:
+ * 0 if it may go, else the milliseconds until it may. */
+int64_t ip_limits_take(struct ip_limits *l, uint32_t ip, int64_t now_ms);
+/* Addresses currently remembered. */
+size_t ip_limits_size(const struct ip_limits *l);
+
 #endif

@@ -155,8 +155,11 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
 /* Earliest next_attempt_at of a pending message, or -1 when none. */
 int64_t store_next_due(struct store *s);
 /* Messages left "sending" by a crash go back to "pending" (at start).
- * Returns how many, or -1. */
-int store_requeue_inflight(struct store *s);
+ * SMS among them are not tried again before @sms_not_before (UTC seconds;
+ * 0 = at once): the provider may have accepted the request the crash cut
+ * short, and its delivery receipt, which settles the message, gets that
+ * long to arrive. Returns how many, or -1. */
+int store_requeue_inflight(struct store *s, int64_t sms_not_before);
 
 /* Load a trigger's canonical body. Caller frees *body. */
 int store_trigger_body(struct store *s, int64_t trigger_id, char **body);

@@ -370,7 +370,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NEXT_DUE] = "SELECT MIN(next_attempt_at) FROM messages WHERE state = 'pending'",
     /* The interrupted attempt still counts: a message that crashed the
      * daemon every time must reach max_attempts, not loop forever. */
-    [ST_REQUEUE] = "UPDATE messages SET state = 'pending' WHERE state = 'sending'",
+    [ST_REQUEUE] = "UPDATE messages SET state = 'pending',"
+                   " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"
+                   " THEN ?1 ELSE next_attempt_at END WHERE state = 'sending'",
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
         " code, provider_id, error, adapter, request_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -1017,10 +1019,16 @@ int64_t store_next_due(struct store *s)
     return t;
 }
 
-int store_requeue_inflight(struct store *s)
+int store_requeue_inflight(struct store *s, int64_t sms_not_before)
 {
-    if (exec_id(s, ST_REQUEUE) != HF_OK)
+    sqlite3_stmt *q = stmt(s, ST_REQUEUE);
+    sqlite3_bind_int64(q, 1, sms_not_before);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        LOG_ERR("store", "requeue in-flight messages: %s", sqlite3_errmsg(s->db));
         return -1;
+    }
     return sqlite3_changes(s->db);
 }
 

@@ -459,6 +459,11 @@ char *survey_page_render(const struct survey_def *d, const struct page_ctx *ctx)
     put_esc(&b, ctx->action ? ctx->action : "");
     buf_puts(&b, "\" accept-charset=\"utf-8\" enctype=\"application/x-www-form-urlencoded\">\n"
                  "<input type=\"hidden\" name=\"_\" value=\"1\">\n");
+    if (has_text(ctx->submission)) {
+        buf_puts(&b, "<input type=\"hidden\" name=\"n\" value=\"");
+        put_esc(&b, ctx->submission);
+        buf_puts(&b, "\">\n");
+    }
     for (size_t i = 0; i < d->nq; i++)
         put_question(&b, d, i, ctx);
     buf_puts(&b, "<div class=\"go\"><button type=\"submit\" class=\"submit\">提交</button>");

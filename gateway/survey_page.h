@@ -80,6 +80,10 @@ struct page_ctx {
                                    as an error, links to the question, and the
                                    question's card is highlighted. NULL: the
                                    banner is a confirmation (green). */
+    const char *submission;     /* this form's submission id (hex), sent back as the
+                                   hidden field "n": submitting the same form twice
+                                   (a browser retry after a lost answer) stores one
+                                   answer. NULL: no such field. */
 };
 
 /*

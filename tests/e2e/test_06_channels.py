@@ -568,7 +568,10 @@ class SmsTest(ChannelCase):
         self.assertEqual(d.metric('huifang_send_attempts_total{result="failed"}'), 0)
 
     def test_hung_provider_times_out_and_is_retried(self):
-        m, d = self.start_pair("aliyun", daemon={"outbound": {"request_timeout": "1s"}})
+        # A timed-out SMS first waits dispatch.receipt_grace for a receipt
+        # (the provider may have taken it); this one never was: resent.
+        m, d = self.start_pair("aliyun", daemon={"outbound": {"request_timeout": "1s"},
+                                                 "dispatch": {"receipt_grace": "1s"}})
         m.faults({"hang": True, "count": 1, "path": "/aliyun"})
         ids = self.post(d, trigger_body("material_inspection"))
         rows = {mid: d.wait_state(mid, ("sent", "failed", "expired"), timeout=10)

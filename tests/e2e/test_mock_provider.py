@@ -248,6 +248,22 @@ class MockProviderTest(unittest.TestCase):
         st = m.stats()
         self.assertEqual((st["received"], st["accepted"], st["faulted"]), (3, 1, 2))
 
+    def test_probabilistic_fault(self):
+        # "30% of requests answer 500": each request is faulted with that
+        # chance, and only faulted ones use up the count.
+        m = self.start()
+        status, body = m.request("POST", "/_mock/faults",
+                                 {"status": 500, "probability": 0.3, "count": 100000})
+        self.assertEqual(status, 200, body)
+        codes = [m.webhook({"n": i}, key="hf-p%d" % i)[0] for i in range(300)]
+        self.assertEqual(set(codes), {200, 500})
+        self.assertTrue(60 <= codes.count(500) <= 120, codes.count(500))
+        st = m.stats()
+        self.assertEqual((st["faulted"], st["accepted"]), (codes.count(500), codes.count(200)))
+        for bad in (0, 1.5, "x"):
+            status, body = m.request("POST", "/_mock/faults", {"status": 500, "probability": bad})
+            self.assertEqual((status, body.get("field")), (400, "probability"), bad)
+
     def test_fault_match_and_queue_order(self):
         m = self.start()
         m.request("POST", "/_mock/faults", [{"status": 503, "match": "hf-9"},

@@ -101,6 +101,52 @@ static void test_many_numbers_and_expiry(void **state)
     number_limits_free(nl);
 }
 
+/* Per-address limits: a burst, then the rate; addresses are independent. */
+static void test_ip_burst_then_rate(void **state)
+{
+    (void)state;
+    struct ip_limits *l = ip_limits_new(2, 5);
+    uint32_t a = 0x0100007f, b = 0x0200007f;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ip_limits_take(l, a, 1000), 0);
+    int64_t wait = ip_limits_take(l, a, 1000);
+    assert_true(wait > 0 && wait <= 501);
+    assert_int_equal(ip_limits_take(l, b, 1000), 0);  /* another address */
+    assert_true(ip_limits_take(l, a, 1400) > 0);      /* 0.8 of a token */
+    assert_int_equal(ip_limits_take(l, a, 1501), 0);  /* one token after 500 ms */
+    assert_true(ip_limits_take(l, a, 1502) > 0);
+    /* 2.5 s later the bucket is full again: a burst of 5, no more. */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ip_limits_take(l, a, 4100), 0);
+    assert_true(ip_limits_take(l, a, 4100) > 0);
+    ip_limits_free(l);
+    ip_limits_free(NULL);
+}
+
+/* Addresses whose bucket refilled are forgotten: a sweep over a million
+ * addresses keeps the table small as long as few are limited at once. */
+static void test_ip_table_forgets_refilled(void **state)
+{
+    (void)state;
+    struct ip_limits *l = ip_limits_new(10, 2); /* refills in 200 ms */
+    int64_t now = 0;
+    for (uint32_t ip = 1; ip <= 1000000; ip++) {
+        if (ip % 1000 == 0)
+            now += 250;
+        assert_int_equal(ip_limits_take(l, ip, now), 0);
+    }
+    assert_true(ip_limits_size(l) <= 2000);
+    /* A limited address is remembered across a rebuild. */
+    uint32_t x = 0xdeadbeef;
+    assert_int_equal(ip_limits_take(l, x, now), 0);
+    assert_int_equal(ip_limits_take(l, x, now), 0);
+    assert_true(ip_limits_take(l, x, now) > 0);
+    for (uint32_t ip = 2000001; ip <= 2000200; ip++)
+        ip_limits_take(l, ip, now + 10);
+    assert_true(ip_limits_take(l, x, now + 10) > 0);
+    ip_limits_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +155,8 @@ int main(void)
         cmocka_unit_test(test_per_number_minute_hour_day),
         cmocka_unit_test(test_zero_means_unlimited),
         cmocka_unit_test(test_many_numbers_and_expiry),
+        cmocka_unit_test(test_ip_burst_then_rate),
+        cmocka_unit_test(test_ip_table_forgets_refilled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

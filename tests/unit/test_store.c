@@ -602,7 +602,7 @@ static void test_next_due(void **state)
 static void test_requeue_inflight_after_crash(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(store_requeue_inflight(f->s), 0);
+    assert_int_equal(store_requeue_inflight(f->s, 0), 0);
     int64_t a = add_message(f, "webhook", NOW - 10);
     int64_t b = add_message(f, "webhook", NOW - 5);
     int64_t c = add_message(f, "webhook", NOW + 500);
@@ -624,7 +624,7 @@ static void test_requeue_inflight_after_crash(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
     f->s = open_ok(f->path);
     expect_state(f, a, MSG_SENDING);
-    assert_int_equal(store_requeue_inflight(f->s), 2);
+    assert_int_equal(store_requeue_inflight(f->s, 0), 2);
     expect_state(f, a, MSG_PENDING);
     expect_state(f, b, MSG_PENDING);
     expect_state(f, c, MSG_PENDING);
@@ -635,8 +635,31 @@ static void test_requeue_inflight_after_crash(void **state)
     assert_true(rows[0].attempts >= 1);
     /* nothing else is touched by a second requeue of these */
     finish(f, a, rows[0].attempts, MSG_SENT, 200, "http_200", "p-a", NULL, NOW);
-    assert_int_equal(store_requeue_inflight(f->s), 1); /* only b */
+    assert_int_equal(store_requeue_inflight(f->s, 0), 1); /* only b */
     expect_state(f, a, MSG_SENT);
+}
+
+/* SMS cut short by a crash wait for their receipt (sms_not_before); other
+ * channels, and SMS already due later, are not held back. */
+static void test_requeue_holds_sms_for_receipts(void **state)
+{
+    struct fx *f = *state;
+    int64_t sms = add_message(f, "sms", NOW - 10);
+    int64_t later = add_message(f, "sms", NOW + 500);
+    int64_t wx = add_message(f, "wechat", NOW - 10);
+    struct message_row rows[4];
+    assert_int_equal(store_claim_due(f->s, NOW + 600, 4, rows), 3);
+    assert_int_equal(store_requeue_inflight(f->s, NOW + 120), 3);
+    char sql[128];
+    const struct { int64_t id, next; } want[] = {{sms, NOW + 120}, {later, NOW + 500},
+                                                 {wx, NOW - 10}};
+    for (size_t i = 0; i < 3; i++) {
+        expect_state(f, want[i].id, MSG_PENDING);
+        snprintf(sql, sizeof sql, "SELECT next_attempt_at FROM messages WHERE id = %lld",
+                 (long long)want[i].id);
+        expect_int(f, sql, want[i].next);
+    }
+    assert_int_equal(store_next_due(f->s), NOW - 10);
 }
 
 static void test_attempt_finish_sent(void **state)
@@ -931,6 +954,7 @@ int main(void)
         T(test_claim_due_same_time_in_id_order),
         T(test_next_due),
         T(test_requeue_inflight_after_crash),
+        T(test_requeue_holds_sms_for_receipts),
         T(test_attempt_finish_sent),
         T(test_attempt_finish_failed),
         T(test_attempt_finish_retry_later),

@@ -368,6 +368,32 @@ static void test_page_prefills_previous(void **state)
     survey_set_free(s);
 }
 
+/* The form's submission id goes back as the hidden field "n", inside the
+ * form, escaped; without one there is no such field. */
+static void test_page_submission_id(void **state)
+{
+    (void)state;
+    struct survey_set *s = load_set();
+    const struct survey_def *d = find_def(s, "completion");
+    struct page_ctx ctx = base_ctx;
+    ctx.submission = "0123456789abcdef0123456789abcdef";
+    char *page = survey_page_render(d, &ctx);
+    const char *field = strstr(page, "<input type=\"hidden\" name=\"n\" "
+                                     "value=\"0123456789abcdef0123456789abcdef\">");
+    assert_non_null(field);
+    assert_true(field > strstr(page, "<form ") && field < strstr(page, "</form>"));
+    free(page);
+    ctx.submission = "\"><script>";
+    page = survey_page_render(d, &ctx);
+    expect_lacks(page, "<script>");
+    free(page);
+    ctx.submission = NULL;
+    page = survey_page_render(d, &ctx);
+    expect_lacks(page, "name=\"n\"");
+    free(page);
+    survey_set_free(s);
+}
+
 static void test_page_notice_banner(void **state)
 {
     (void)state;
@@ -1007,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_parse_error_truncation),
         cmocka_unit_test(test_parse_random_bodies),
         cmocka_unit_test(test_roundtrip_real_surveys),
+        cmocka_unit_test(test_page_submission_id),
         cmocka_unit_test(test_write_preview),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

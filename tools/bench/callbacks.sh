@@ -77,7 +77,8 @@ start_daemon() {
   local name=$1 sync=$2
   rm -f "$DIR/$name.port"
   cat > "$DIR/$name.json" <<JSON
-{"listen": {"port": 0, "ready_file": "$DIR/$name.port", "max_connections": 1024},
+{"listen": {"port": 0, "ready_file": "$DIR/$name.port", "max_connections": 1024,
+            "public_rate": 0},
  "log_level": "warn",
  "store": {"path": "$DIR/$name.db", "synchronous": "$sync"},
  "company": {"name": "安居装饰", "phone": "400-800-1234"},

@@ -318,7 +318,9 @@ static void records_reset(struct mock *m)
         free(m->seen[i].key);
     free(m->seen); m->seen = NULL;
     m->nseen = m->capseen = 0;
+    int in_flight = m->stats.token_in_flight; /* requests still running keep counting */
     memset(&m->stats, 0, sizeof m->stats);
+    m->stats.token_in_flight = in_flight;
     m->seq = 0;
 }
 
@@ -424,6 +426,27 @@ static int fault_applies(const struct mock_fault *f, const struct mock_req *r, c
     return r->body.data && strstr(r->body.data, f->match) != NULL;
 }
 
+/* 1 for the access-token endpoints: WeChat token / stable_token, WeCom
+ * gettoken. */
+static int is_token_path(const char *path)
+{
+    return strcmp(path, "/wechat/cgi-bin/token") == 0 ||
+           strcmp(path, "/wechat/cgi-bin/stable_token") == 0 ||
+           strcmp(path, "/wecom/cgi-bin/gettoken") == 0;
+}
+
+/* Uniform in [0, 1) from the mock's xorshift64* generator. Call with
+ * m->lock held. */
+static double rng_unit(struct mock *m)
+{
+    uint64_t x = m->rng ? m->rng : 0x9E3779B97F4A7C15ULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    m->rng = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
 static struct mock_fault *faults_take(struct mock *m, const struct mock_req *r, const char *key)
 {
     struct mock_fault **pp = &m->faults;
@@ -431,10 +454,13 @@ static struct mock_fault *faults_take(struct mock *m, const struct mock_req *r, 
         struct mock_fault *f = *pp;
         if (!fault_applies(f, r, key))
             continue;
+        if (f->probability > 0 && rng_unit(m) >= f->probability)
+            continue; /* this request is spared; the next fault may still apply */
         struct mock_fault *copy = xcalloc(1, sizeof *copy);
         copy->status = f->status;
         copy->delay_ms = f->delay_ms;
         copy->hang = f->hang;
+        copy->probability = f->probability;
         copy->count = 1;
         copy->match = f->match ? xstrdup(f->match) : NULL;
         copy->path = f->path ? xstrdup(f->path) : NULL;
@@ -467,7 +493,11 @@ static size_t faults_append(struct mock *m, struct mock_fault *list)
 /*
  * Build a fault from one JSON object:
  *   {"status": 500, "delay_ms": 3000, "hang": true, "count": 2,
- *    "match": "hf-7", "body": <any JSON, sent instead of {"error":"injected"}>}
+ *    "match": "hf-7", "body": <any JSON, sent instead of {"error":"injected"}>,
+ *    "probability": 0.3}
+ * With a probability, each matching request is faulted with that chance
+ * (from a fixed seed, so a run repeats) and count uses are only
+ * taken by the requests actually faulted.
  * At least one of status, delay_ms > 0 or hang is required; count defaults
  * to 1. Returns the fault (caller owns it; free with fault_free()), or NULL
  * with *why and *field describing the first problem.
@@ -502,6 +532,12 @@ static struct mock_fault *fault_from_json(const cJSON *j, const char **why, cons
                 goto err;
             }
             f->hang = cJSON_IsTrue(c);
+        } else if (strcmp(c->string, "probability") == 0) {
+            if (!cJSON_IsNumber(c) || c->valuedouble <= 0 || c->valuedouble > 1) {
+                *why = "probability must be a number in (0, 1]";
+                goto err;
+            }
+            f->probability = c->valuedouble >= 1 ? 0 : c->valuedouble;
         } else if (strcmp(c->string, "count") == 0) {
             if (mock_json_long(c, 1, 1000000, &f->count) != 0) {
                 *why = "count must be an integer 1..1000000";
@@ -779,10 +815,12 @@ static void handle_stats(struct mock *m, struct mock_req *r, struct mock_resp *o
     pthread_mutex_unlock(&m->lock);
     out->status = 200;
     out->body = xasprintf("{\"received\":%llu,\"accepted\":%llu,\"duplicates\":%llu,"
-                          "\"faulted\":%llu,\"rejected\":%llu,\"faults_pending\":%zu}",
+                          "\"faulted\":%llu,\"rejected\":%llu,\"faults_pending\":%zu,"
+                          "\"token_requests\":%llu,\"token_max_in_flight\":%d}",
                           (unsigned long long)s.received, (unsigned long long)s.accepted,
                           (unsigned long long)s.duplicates, (unsigned long long)s.faulted,
-                          (unsigned long long)s.rejected, pending);
+                          (unsigned long long)s.rejected, pending,
+                          (unsigned long long)s.token_requests, s.token_max_in_flight);
 }
 
 /* POST /_mock/reset: forget records, dedup keys, counters and ids (the
@@ -857,27 +895,39 @@ static size_t push_discard(char *p, size_t size, size_t n, void *u)
     return size * n;
 }
 
+/* A push that gets no 2xx-4xx answer (the receiver is down, or answers
+ * 5xx or 429) is tried again, as the providers do: MOCK_PUSH_TRIES times in all,
+ * waiting 200 ms, 400 ms, ... up to 2 s in between (about 20 s overall),
+ * and never past shutdown. */
+#define MOCK_PUSH_TRIES 14
+
 static void *push_thread(void *arg)
 {
     struct push_job *j = arg;
-    if (mock_wait_ms(j->m, j->delay_ms, -1)) {
+    long wait = j->delay_ms;
+    for (int attempt = 1; attempt <= MOCK_PUSH_TRIES && mock_wait_ms(j->m, wait, -1);
+         attempt++) {
         CURL *e = curl_easy_init();
-        if (e) {
-            struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-            curl_easy_setopt(e, CURLOPT_URL, j->url);
-            curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-            curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-            curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, push_discard);
-            CURLcode rc = curl_easy_perform(e);
-            long status = 0;
-            curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-            /* Not the URL: it carries the daemon's callback secret. */
-            LOG_INFO(MOCK_TAG, "push status=%ld result=%s", status, curl_easy_strerror(rc));
-            curl_slist_free_all(h);
-            curl_easy_cleanup(e);
-        }
+        if (!e)
+            break;
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(e, CURLOPT_URL, j->url);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, push_discard);
+        CURLcode rc = curl_easy_perform(e);
+        long status = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        /* Not the URL: it carries the daemon's callback secret. */
+        LOG_INFO(MOCK_TAG, "push status=%ld result=%s attempt=%d", status,
+                 curl_easy_strerror(rc), attempt);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(e);
+        if (rc == CURLE_OK && status > 0 && status < 500 && status != 429)
+            break;
+        wait = attempt >= 4 ? 2000 : 100L << attempt;
     }
     atomic_fetch_sub(&j->m->pushes, 1);
     free(j->url);
@@ -1018,9 +1068,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         mock_resp_error(&out, 413, "body too large", NULL);
         return send_resp(r, &out);
     }
-    if ((r->route->flags & MOCK_ROUTE_PROVIDER) && provider_faults(m, r, &out))
-        return send_resp(r, &out);
-    r->route->handle(m, r, &out);
+    /* Access-token fetches are counted with how many run at once, so a
+     * test can check that the daemon never has two refreshes in flight. */
+    int is_token = (r->route->flags & MOCK_ROUTE_PROVIDER) && is_token_path(r->path);
+    if (is_token) {
+        pthread_mutex_lock(&m->lock);
+        m->stats.token_requests++;
+        if (++m->stats.token_in_flight > m->stats.token_max_in_flight)
+            m->stats.token_max_in_flight = m->stats.token_in_flight;
+        pthread_mutex_unlock(&m->lock);
+    }
+    if (!(r->route->flags & MOCK_ROUTE_PROVIDER) || !provider_faults(m, r, &out))
+        r->route->handle(m, r, &out);
+    if (is_token) {
+        pthread_mutex_lock(&m->lock);
+        m->stats.token_in_flight--;
+        pthread_mutex_unlock(&m->lock);
+    }
     return send_resp(r, &out);
 }
 

@@ -56,6 +56,9 @@ struct mock_fault {
                         or body contains it (OutId, client_msg_id, ...); NULL = any */
     char *path;      /* only requests under this path prefix ("/aliyun"); NULL = any */
     char *body;      /* answer body (JSON text) instead of {"error":"injected"}; or NULL */
+    double probability; /* 0 = every matching request; else each matching request is
+                           faulted with this probability (a use of count is taken only
+                           when it is), e.g. 0.3 for "30% of requests answer 500" */
 };
 
 /* An Idempotency-Key already answered 2xx, and the seq of that first answer. */
@@ -71,6 +74,9 @@ struct mock_stats {
     uint64_t duplicates; /* accepted repeats of an Idempotency-Key */
     uint64_t faulted;    /* answered by an injected status, or hung */
     uint64_t rejected;   /* refused by the protocol checks (400/401/413/415) */
+    uint64_t token_requests;        /* access-token fetches (WeChat, WeCom), faults included */
+    int token_in_flight;            /* ... being answered right now */
+    int token_max_in_flight;        /* the most at once since the start or reset */
 };
 
 /* The whole process state. One instance lives in main(); MHD hands it back
@@ -95,6 +101,7 @@ struct mock {
     struct mock_stats stats;      /* counters for /_mock/stats */
     cJSON *config;                /* provider settings: --config FILE, POST /_mock/config */
     atomic_int pushes;            /* receipt pushes still running (mock_push_json) */
+    uint64_t rng;                 /* xorshift state for probabilistic faults (fixed seed) */
 };
 
 /* ===================================================================== */
