@@ -197,6 +197,28 @@ static void set_err(struct pg_conn_s *c, const PGresult *r)
         c->ext = SQLITE_ERROR;
 }
 
+/* Quiet NOTICEs (IF NOT EXISTS ...), a bound on every statement, UTC. */
+static int session_setup(PGconn *conn)
+{
+    PGresult *r = PQexec(conn, "SET client_min_messages = warning; SET statement_timeout = 5000;"
+                               " SET TIME ZONE 'UTC'");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+}
+
+/* After a lost connection (server restart, network): one reconnect. Only
+ * outside a transaction: what a broken transaction did is gone, and its
+ * caller must see the failure. 1 if the connection is usable again. */
+static int reconnect(struct pg_conn_s *c)
+{
+    PQreset(c->conn);
+    if (PQstatus(c->conn) != CONNECTION_OK || !session_setup(c->conn))
+        return 0;
+    LOG_WARN("store", "reconnected to PostgreSQL after a lost connection");
+    return 1;
+}
+
 struct pg_conn_s *store__pg_open(const char *conninfo, char *err, size_t errlen)
 {
     PGconn *conn = PQconnectdb(conninfo);
@@ -205,12 +227,7 @@ struct pg_conn_s *store__pg_open(const char *conninfo, char *err, size_t errlen)
         PQfinish(conn);
         return NULL;
     }
-    /* Quiet NOTICEs (IF NOT EXISTS ...), a bound on every statement, UTC. */
-    PGresult *r = PQexec(conn, "SET client_min_messages = warning; SET statement_timeout = 5000;"
-                               " SET TIME ZONE 'UTC'");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
+    if (!session_setup(conn)) {
         snprintf(err, errlen, "%s", PQerrorMessage(conn));
         PQfinish(conn);
         return NULL;
@@ -283,16 +300,8 @@ int store__pg_ping(struct pg_conn_s *c, char *err, size_t errlen)
     PQclear(r);
     if (ok)
         return HF_OK;
-    /* A server restart drops the connection: one reconnect attempt. */
-    if (PQstatus(c->conn) == CONNECTION_BAD) {
-        PQreset(c->conn);
-        if (PQstatus(c->conn) == CONNECTION_OK) {
-            r = PQexec(c->conn, "SET client_min_messages = warning; SET statement_timeout = 5000;"
-                                " SET TIME ZONE 'UTC'");
-            PQclear(r);
-            return HF_OK;
-        }
-    }
+    if (PQstatus(c->conn) == CONNECTION_BAD && reconnect(c))
+        return HF_OK;
     snprintf(err, errlen, "%s", PQerrorMessage(c->conn));
     size_t n = strlen(err);
     while (n && err[n - 1] == '\n')
@@ -364,8 +373,18 @@ int store__pg_step(struct pg_stmt_s *q)
 {
     struct pg_conn_s *c = q->c;
     if (!q->res) {
+        /* BAD already: the statement that lost it has failed to its caller. */
+        int idle = PQstatus(c->conn) == CONNECTION_BAD ||
+                   PQtransactionStatus(c->conn) == PQTRANS_IDLE;
+        if (PQstatus(c->conn) == CONNECTION_BAD && idle)
+            reconnect(c);
         q->res = PQexecParams(c->conn, q->sql, q->nparams, q->types,
                               (const char *const *)q->vals, NULL, NULL, 0);
+        if (PQstatus(c->conn) == CONNECTION_BAD && idle && reconnect(c)) { /* once more */
+            PQclear(q->res);
+            q->res = PQexecParams(c->conn, q->sql, q->nparams, q->types,
+                                  (const char *const *)q->vals, NULL, NULL, 0);
+        }
         ExecStatusType st = PQresultStatus(q->res);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             set_err(c, q->res);

@@ -1855,7 +1855,7 @@ char *store_tasks_json(struct store *s, const struct task_filter *f, int64_t now
         " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
         " WHERE (CAST(?2 AS INTEGER) = 0 OR t.id = CAST(?2 AS INTEGER))"
         " AND (CAST(?3 AS INTEGER) = 0 OR t.trigger_id = CAST(?3 AS INTEGER))"
-        " AND (?4 = '' OR t.project_id = ?4))"
+        " AND (?4 = '' OR t.project_id = ?4)) x" /* the alias PostgreSQL requires */
         " WHERE ?5 = '' OR state = ?5 OR (?5 = 'overdue' AND overdue = 1)"
         " ORDER BY CASE state WHEN 'done' THEN 2 WHEN 'waiting' THEN 1 ELSE 0 END,"
         " due_at IS NULL, due_at, id LIMIT 500",
