@@ -550,6 +550,34 @@ static void test_error_missing_required(void **state)
         expect_error_with(required[i], NULL, required[i], "missing (required)");
 }
 
+/* SQLite (store.path) or PostgreSQL (store.url): exactly one, the URL a
+ * secret (never printed) that may come from the environment. */
+static void test_store_url_or_path(void **state)
+{
+    (void)state;
+    expect_error_with("store.url", "\"postgresql://hf@127.0.0.1/hf\"", "store.url",
+                      "cannot be used together with store.path");
+    cJSON *doc = fixture("minimal.json");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(doc, "store"), "path");
+    write_doc(doc);
+    expect_load_error("store.path", "missing (required)", NULL);
+    set_key(doc, "store.url", "\"mysql://x\"");
+    write_doc(doc);
+    expect_load_error("store.url", "must start with postgresql://", NULL);
+    setenv("HF_TEST_DB_URL", "postgresql://hf:pw-s3cret@db.example:5432/hf", 1);
+    set_key(doc, "store.url", "{\"env\": \"HF_TEST_DB_URL\"}");
+    write_doc(doc);
+    cJSON_Delete(doc);
+    struct config *c = load_ok(cfgpath);
+    assert_null(c->database);
+    assert_string_equal(config_store_location(c), "postgresql://hf:pw-s3cret@db.example:5432/hf");
+    char *printed = print_config(c);
+    assert_null(strstr(printed, "pw-s3cret"));
+    free(printed);
+    config_free(c);
+    unsetenv("HF_TEST_DB_URL");
+}
+
 /* ---- errors: windows ------------------------------------------------------- */
 
 static void test_error_bad_window_span(void **state)
@@ -846,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_error_out_of_range),
         cmocka_unit_test(test_error_bad_duration),
         cmocka_unit_test(test_error_missing_required),
+        cmocka_unit_test(test_store_url_or_path),
         cmocka_unit_test(test_error_bad_window_span),
         cmocka_unit_test(test_error_overlapping_spans),
         cmocka_unit_test(test_error_bad_token_sha256),
