@@ -285,7 +285,7 @@ class MalformedInputTest(HostileCase):
                 self.assertIn(status, (200, 400), res)
                 if "x' OR" in urllib.parse.unquote(q) or "completion'" in urllib.parse.unquote(q):
                     if status == 200:
-                        self.assertEqual(res["results"], [], res)
+                        self.assertEqual(res["items"], [], res)
         # Answers with metacharacters: the page's free text and an SMS reply.
         mid = {x["message"]: x["id"] for x in resp["messages"]}["survey"]
         d.wait_state(mid, ("sent", "delivered"))
