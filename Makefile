@@ -7,6 +7,8 @@
 #   make asan     the same suite built with -fsanitize=address,undefined
 #   make all      build huifangd, the huifang CLI, the mock provider and the unit tests
 #   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
+#   make check-catalogue   huifangd --check-config on the shipped config (make test runs it)
+#   make readme-catalogue  regenerate README.md's milestone table from config/milestones.json
 #   make clean
 #
 # Switches:
@@ -38,7 +40,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Igateway -Iadapters $(PKG
 # ---- objects, listed by directory --------------------------------------
 LEAF_SRCS := gateway/util.c gateway/log.c
 CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/template.c \
-             gateway/catalogue.c gateway/plan.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/metrics.c \
+             gateway/catalogue.c gateway/catalogue_check.c gateway/plan.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c \
+             gateway/metrics.c \
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
@@ -73,8 +76,8 @@ test_calendar_OBJS := gateway/calendar.c gateway/util.c gateway/log.c
 test_windows_OBJS := gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_template_OBJS := gateway/template.c gateway/util.c gateway/log.c
 test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
-test_catalogue_OBJS := gateway/catalogue.c gateway/template.c gateway/windows.c gateway/calendar.c \
-                       gateway/util.c gateway/log.c
+test_catalogue_OBJS := gateway/catalogue.c gateway/catalogue_check.c gateway/survey_token.c \
+                       gateway/template.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_store_OBJS := gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/store_read.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
@@ -99,7 +102,7 @@ test_store_read_OBJS := gateway/store_read.c gateway/store_sqlite.c gateway/stor
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all run test check asan install clean deps bench
+.PHONY: all run test check asan install clean deps bench check-catalogue readme-catalogue
 all: $(HUIFANGD) $(MOCK) $(HUIFANG) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -145,6 +148,21 @@ test: deps
 
 check: all
 	@BUILD=$(BUILD) tests/run_tests.sh
+	@$(MAKE) --no-print-directory check-catalogue
+
+# The shipped catalogue through the same check an operator runs before a
+# restart: every template rendered with a sample trigger, every SMS preview
+# within its declared parts. The check sends nothing, so placeholder
+# secrets do when the environment has none.
+check-catalogue: $(HUIFANGD)
+	@out=$$(HUIFANG_SURVEY_SECRET=$${HUIFANG_SURVEY_SECRET:-check-config-placeholder} \
+	  HUIFANG_WEBHOOK_SECRET=$${HUIFANG_WEBHOOK_SECRET:-check-config-placeholder} \
+	  $(HUIFANGD) -c config/huifang.json --check-config 2>&1) || \
+	  { printf '%s\n' "$$out"; echo "FAIL check-catalogue (huifangd --check-config)"; exit 1; }; \
+	  echo "ok   check-catalogue ($$(printf '%s\n' "$$out" | grep -c '^sms ') SMS previews within their parts)"
+
+readme-catalogue: $(HUIFANGD)
+	@BUILD=$(BUILD) tools/readme_catalogue.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all

@@ -2,12 +2,15 @@
  * main.c - huifangd's command line.
  *
  *   huifangd -c config/huifang.json        run the daemon
- *   huifangd -c FILE --check-config        check the config, print it (secrets as ***)
+ *   huifangd -c FILE --check-config        check the config, print it (secrets as ***),
+ *                                          render every template with sample data
+ *   huifangd -c FILE --catalogue-markdown  print the catalogue as the README's table
  *   huifangd --hash-token < token.txt      print the SHA-256 to put in api_tokens
  *   huifangd -c FILE --migrate             apply the store's migrations, print the version
  */
 #include "calendar.h"
 #include "catalogue.h"
+#include "catalogue_check.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -25,13 +28,16 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: huifangd [-c FILE] [--check-config]\n"
+    fputs("usage: huifangd [-c FILE] [--check-config | --catalogue-markdown | --migrate]\n"
           "       huifangd --hash-token   (reads a token on stdin, prints its SHA-256)\n"
           "       huifangd --version\n"
           "\n"
           "  -c, --config FILE   configuration file (default: $HUIFANG_CONFIG or\n"
           "                      config/huifang.json)\n"
-          "  --check-config      load and check the configuration, print it, exit\n"
+          "  --check-config      load and check the configuration, print it, render every\n"
+          "                      template with sample data and print each SMS preview\n"
+          "                      with its length and part count, exit (1 on any problem)\n"
+          "  --catalogue-markdown  print the milestone catalogue as a Markdown table\n"
           "  --migrate           create or migrate the store's schema (SQLite file or\n"
           "                      PostgreSQL), print its version, exit\n",
           out);
@@ -58,12 +64,14 @@ static int hash_token(void)
 int main(int argc, char **argv)
 {
     const char *path = getenv("HUIFANG_CONFIG");
-    int check_only = 0, migrate_only = 0;
+    int check_only = 0, markdown = 0, migrate_only = 0;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
             path = argv[++i];
         } else if (!strcmp(argv[i], "--check-config")) {
             check_only = 1;
+        } else if (!strcmp(argv[i], "--catalogue-markdown")) {
+            markdown = 1;
         } else if (!strcmp(argv[i], "--migrate")) {
             migrate_only = 1;
         } else if (!strcmp(argv[i], "--hash-token")) {
@@ -101,17 +109,27 @@ int main(int argc, char **argv)
         return 1;
     }
     log_min_level = cfg->log_level;
-    if (check_only) {
+    if (check_only || markdown) {
         /* Check everything a start would load: the catalogue, its
          * templates and the calendar, not only the config file. */
         struct calendar *cal;
         struct catalogue *cat;
         struct survey_set *surveys;
         int ok = gateway_load_data(cfg, &cat, &cal, &surveys, err, sizeof err) == 0;
-        if (ok)
-            config_print(cfg, stdout);
-        else
+        if (!ok) {
             fprintf(stderr, "huifangd: config error: %s\n", err);
+        } else if (markdown) {
+            catalogue_markdown(cat, stdout);
+        } else {
+            config_print(cfg, stdout);
+            fputs("\n# every template rendered with the sample trigger\n", stdout);
+            int problems = catalogue_check(cfg, cat, stdout, stderr);
+            if (problems > 0) {
+                fprintf(stderr, "huifangd: catalogue check: %d problem%s\n", problems,
+                        problems == 1 ? "" : "s");
+                ok = 0;
+            }
+        }
         catalogue_free(cat);
         calendar_free(cal);
         survey_set_free(surveys);

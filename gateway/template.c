@@ -453,7 +453,7 @@ static int load_map(struct load_ctx *c, const cJSON *obj, const char *where, int
 
 static int load_sms(struct load_ctx *c, const cJSON *sms, struct msg_template *t)
 {
-    static const char *const keys[] = {"template_code", "params", "preview", NULL};
+    static const char *const keys[] = {"template_code", "params", "preview", "parts", NULL};
     if (!cJSON_IsObject(sms))
         return load_fail(c, "sms", "must be an object");
     if (check_keys(c, sms, "sms", keys) != 0)
@@ -482,6 +482,16 @@ static int load_sms(struct load_ctx *c, const cJSON *sms, struct msg_template *t
     if (strstr(preview->valuestring, "【"))
         return load_fail(c, "sms.preview",
                          "must not contain the signature: the platform adds 【sign】");
+
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(sms, "parts");
+    t->sms.parts = 1;
+    if (parts) {
+        if (!cJSON_IsNumber(parts) || parts->valuedouble != (double)parts->valueint ||
+            parts->valueint < 1 || parts->valueint > MSG_TEMPLATE_MAX_PARTS)
+            return load_fail(c, "sms.parts", "must be a whole number of SMS parts 1..%d",
+                             MSG_TEMPLATE_MAX_PARTS);
+        t->sms.parts = parts->valueint;
+    }
     return 0;
 }
 

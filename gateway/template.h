@@ -76,8 +76,9 @@ char *tmpl_render(const struct tmpl *t, tmpl_lookup_fn lookup, void *arg);
  *     "sms": {                                   (optional)
  *       "template_code": "SMS_468170001",
  *       "params": { "name": "{{customer.name}}", "date": "{{occurred.date}}" },
- *       "preview": "what the handset shows, without the 【sign】"
- *     },
+ *       "preview": "what the handset shows, without the 【sign】",
+ *       "parts": 2                               (optional, default 1: the most SMS
+ *     },                                          parts the rendered preview may need)
  *     "wechat": {                                (optional)
  *       "template_id": "…",
  *       "url": "{{survey.link}}",                (optional)
@@ -94,6 +95,10 @@ char *tmpl_render(const struct tmpl *t, tmpl_lookup_fn lookup, void *arg);
  * placeholder whose last segment is "link" or "url" (the link belongs in
  * the provider-side template text, i.e. in the preview).
  */
+/* Most SMS parts a template may declare (Aliyun caps a message at 500
+ * characters: 8 parts of 67). */
+#define MSG_TEMPLATE_MAX_PARTS 8
+
 struct msg_template {
     char *name;                 /* "completion/survey" */
     struct tmpl *text;          /* generic text: webhook payload, logs, staff alerts */
@@ -104,6 +109,9 @@ struct msg_template {
         char **param_names;     /* in file order (Tencent uses the order, Aliyun the names) */
         struct tmpl **param_values;
         struct tmpl *preview;   /* the text the handset shows, without 【sign】 */
+        int parts;              /* most billed parts the rendered preview may need (1..
+                                   MSG_TEMPLATE_MAX_PARTS; default 1); checked by
+                                   catalogue_check() with sample data, not at send time */
     } sms;
     struct {
         int present;

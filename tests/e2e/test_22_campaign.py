@@ -36,6 +36,10 @@ class CampaignTest(base.AnswerCase):
                                  [base.smsup("TD")])
         self.assertEqual(status, 200, body)
         self.assertEqual(d.scalar("SELECT opted_out FROM customers WHERE id = 'C-0042'"), 1)
+        # The three setup triggers' messages are all out before counting.
+        wait_until(lambda: d.scalar("SELECT COUNT(*) FROM messages WHERE state IN"
+                                    " ('pending', 'sending')") == 0, 10,
+                   what="the setup messages sent")
         before = len(m.requests())
 
         body = campaign(["C-0042", "C-A", "C-NOPE", "C-A", "C-B"])

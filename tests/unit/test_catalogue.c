@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "catalogue_check.h"
+#include "config.h"
 #include "template.h"
 #include "util.h"
 
@@ -123,18 +125,25 @@ static void expect_template_error(const char *file, const char *tmpl_rest, const
 
 /* ---- the real catalogue -------------------------------------------------- */
 
-/* Every milestone of SPEC section 3 is in the shipped catalogue. */
-static void test_real_loads_three_milestones(void **state)
+/* Every milestone of SPEC section 3 is in the shipped catalogue (campaigns
+ * are triggers of their own, not catalogue milestones). */
+static const char *const shipped_ids[] = {
+    "material_inspection", "hidden_works_acceptance", "completion", "kickoff",
+    "construction_day7", "construction_day15", "weekly_checkin", "complaint",
+    "repair_request", "warranty_followup", "material_delivery_notice", "stage_acceptance",
+    "completion_appointment", "settlement_invite", "praise_received", "repair_done",
+    "visit_unsigned", "design_ready",
+};
+
+static void test_real_loads_the_seed_catalogue(void **state)
 {
     (void)state;
-    static const char *const spec[] = {
-        "material_inspection", "hidden_works_acceptance", "completion", "kickoff",
-        "construction_day7", "construction_day15", "weekly_checkin", "complaint",
-        "repair_request", "warranty_followup",
-    };
-    for (size_t i = 0; i < sizeof spec / sizeof *spec; i++)
-        if (!catalogue_find(real, spec[i]))
-            fail_msg("milestone %s of SPEC section 3 is missing", spec[i]);
+    assert_true(real->n >= HF_ARRAY_LEN(shipped_ids));
+    for (size_t i = 0; i < HF_ARRAY_LEN(shipped_ids); i++)
+        if (!catalogue_find(real, shipped_ids[i]))
+            fail_msg("milestone %s of SPEC section 3 is missing from %s", shipped_ids[i],
+                     REAL_CATALOGUE);
+    assert_null(catalogue_find(real, "kick_off"));
     /* Issue 5 item 4: refunds (seed 002 退单、退定金流程). */
     assert_non_null(catalogue_find(real, "refund_request"));
     assert_null(catalogue_find(real, ""));
@@ -520,6 +529,354 @@ static void test_error_duplicate_milestone_id(void **state)
                         strlen(FX "duplicate_milestone.json: milestones.fx")) == 0);
 }
 
+/* ---- the seed milestones, table-driven ------------------------------------- */
+
+struct seed_ms {
+    const char *id;
+    const char *name;
+    const char *vars[3];        /* declared trigger variables, NULL-terminated */
+    const char *msg;            /* its one message */
+    enum msg_kind kind;
+    int day_offset;
+    const char *survey;         /* survey definition, NULL for notices */
+    int fatigue_exempt;
+};
+
+static const struct seed_ms seed_ms_table[] = {
+    {"kickoff", "开工交底", {NULL}, "survey", KIND_SURVEY, 0, "kickoff", 0},
+    {"material_delivery_notice", "材料进场邀约", {"start_date", "inspection_date", NULL},
+     "notice", KIND_NOTICE, 0, NULL, 0},
+    {"stage_acceptance", "阶段验收", {"stage", NULL}, "survey", KIND_SURVEY, 0,
+     "stage_acceptance", 0},
+    {"completion_appointment", "约验收", {NULL}, "notice", KIND_NOTICE, 0, NULL, 0},
+    {"settlement_invite", "结算邀请", {NULL}, "notice", KIND_NOTICE, 0, NULL, 0},
+    {"praise_received", "锦旗/表扬信核实", {"praise", NULL}, "survey", KIND_SURVEY, 0,
+     "praise_verification", 0},
+    {"repair_done", "维修完成", {NULL}, "survey", KIND_SURVEY, 1, "repair_done", 1},
+    {"visit_unsigned", "到店未签单", {NULL}, "survey", KIND_SURVEY, 1, "visit_unsigned", 0},
+    {"design_ready", "设计效果图邀约", {NULL}, "notice", KIND_NOTICE, 0, NULL, 0},
+};
+
+static void test_real_seed_milestones(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < HF_ARRAY_LEN(seed_ms_table); i++) {
+        const struct seed_ms *w = &seed_ms_table[i];
+        const struct milestone *m = real_ms(w->id);
+        print_message("%s\n", w->id);
+        assert_string_equal(m->name, w->name);
+        assert_false(m->opens_ticket);
+        size_t nv = 0;
+        while (w->vars[nv])
+            nv++;
+        assert_int_equal(m->nvariables, nv);
+        for (size_t v = 0; v < nv; v++)
+            assert_string_equal(m->variables[v], w->vars[v]);
+        assert_int_equal(m->nmsgs, 1);
+        expect_msg(m, 0, w->msg, w->kind,
+                   w->kind == KIND_SURVEY ? WINCLASS_SURVEY : WINCLASS_NOTICE, w->day_offset);
+        assert_int_equal(m->msgs[0].after, -1);
+        assert_null(m->msgs[0].on);
+        assert_int_equal(m->msgs[0].fatigue_exempt, w->fatigue_exempt);
+        if (w->survey)
+            assert_string_equal(m->msgs[0].survey, w->survey);
+        else
+            assert_null(m->msgs[0].survey);
+        /* Every seed text reaches the customer on all three channels and
+         * names the company's service phone. */
+        const struct msg_template *t = m->msgs[0].tmpl;
+        assert_true(t->sms.present);
+        assert_true(t->wechat.present);
+        assert_true(tmpl_uses(t->text, "company.phone"));
+        assert_true(tmpl_uses(t->text, "customer.name"));
+        for (size_t v = 0; v < nv; v++) {
+            char name[64];
+            snprintf(name, sizeof name, "vars.%s", w->vars[v]);
+            assert_true(msg_template_uses(t, name));
+        }
+    }
+}
+
+/* ---- the catalogue check: sample rendering and SMS parts --------------------- */
+
+static struct config *check_config(void)
+{
+    struct config *c = xcalloc(1, sizeof *c);
+    c->company_name = xstrdup("安居装饰");
+    c->company_phone = xstrdup("400-800-1234");
+    c->sms_sign_name = xstrdup("安居装饰");
+    c->public_url = xstrdup("http://127.0.0.1:8080");
+    c->survey_secret = xstrdup("test-survey-secret-0123456789");
+    c->templates_dir = xstrdup(REAL_TEMPLATES);
+    c->catalogue_path = xstrdup(REAL_CATALOGUE);
+    return c;
+}
+
+static void check_config_free(struct config *c)
+{
+    free(c->company_name);
+    free(c->company_phone);
+    free(c->sms_sign_name);
+    free(c->public_url);
+    free(c->survey_secret);
+    free(c->templates_dir);
+    free(c->catalogue_path);
+    free(c);
+}
+
+/* Every shipped SMS preview, rendered with the sample trigger, fits the
+ * parts its template declares, and the check finds nothing else. */
+static void test_shipped_sms_previews_fit(void **state)
+{
+    (void)state;
+    struct config *cfg = check_config();
+    char *errs = NULL, *outs = NULL;
+    size_t errlen = 0, outlen = 0;
+    FILE *err = open_memstream(&errs, &errlen);
+    FILE *out = open_memstream(&outs, &outlen);
+    int problems = catalogue_check(cfg, real, out, err);
+    fclose(err);
+    fclose(out);
+    if (problems != 0)
+        fail_msg("%d problems in the shipped catalogue:\n%s", problems, errs);
+    assert_int_equal(errlen, 0);
+    /* One line per SMS template, each with its length and parts. */
+    size_t sms_templates = 0;
+    for (size_t i = 0; i < real->n; i++) {
+        const struct milestone *m = &real->ms[i];
+        for (size_t k = 0; k < m->nmsgs; k++) {
+            const struct msg_template *t = m->msgs[k].tmpl;
+            if (!t->sms.present)
+                continue;
+            sms_templates++;
+            cJSON *r = catalogue_check_render(cfg, m, t);
+            const cJSON *sms = cJSON_GetObjectItemCaseSensitive(r, "sms");
+            int segments = cJSON_GetObjectItemCaseSensitive(sms, "segments")->valueint;
+            if (segments > t->sms.parts)
+                fail_msg("%s: %d parts > declared %d", t->name, segments, t->sms.parts);
+            char label[128];
+            snprintf(label, sizeof label, "sms %s.%s: ", m->id, m->msgs[k].id);
+            assert_non_null(strstr(outs, label));
+            cJSON_Delete(r);
+        }
+    }
+    assert_true(sms_templates >= 20);
+    free(errs);
+    free(outs);
+    check_config_free(cfg);
+}
+
+/* The sample trigger is realistic: a 3-character name, the 30-character
+ * address, a full survey link on public_url; lengths count the 【sign】. */
+static void test_check_sample_values(void **state)
+{
+    (void)state;
+    struct config *cfg = check_config();
+    const struct milestone *m = real_ms("kickoff");
+    cJSON *r = catalogue_check_render(cfg, m, m->msgs[0].tmpl);
+    const cJSON *sms = cJSON_GetObjectItemCaseSensitive(r, "sms");
+    const char *preview = cJSON_GetObjectItemCaseSensitive(sms, "preview")->valuestring;
+    assert_true(strncmp(preview, "王建国先生您好，", strlen("王建国先生您好，")) == 0);
+    const char *link = strstr(preview, "http://127.0.0.1:8080/s/99999999.");
+    assert_non_null(link);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(sms, "length")->valueint,
+                     (int)(utf8_chars(preview) + 6)); /* + 【安居装饰】 */
+    const char *text = cJSON_GetObjectItemCaseSensitive(r, "text")->valuestring;
+    assert_non_null(strstr(text, "（上海市浦东新区锦绣路1088弄翠湖天地3期12号楼1502室）"));
+    assert_int_equal(utf8_chars("上海市浦东新区锦绣路1088弄翠湖天地3期12号楼1502室"), 30);
+    assert_non_null(strstr(text, "项目经理李志强"));
+    cJSON_Delete(r);
+
+    const struct milestone *s = real_ms("stage_acceptance");
+    r = catalogue_check_render(cfg, s, s->msgs[0].tmpl);
+    text = cJSON_GetObjectItemCaseSensitive(r, "text")->valuestring;
+    assert_non_null(strstr(text, "的油漆工程已于12月28日完成阶段验收"));
+    cJSON_Delete(r);
+    check_config_free(cfg);
+}
+
+static int fx_known(void *arg, const char *name)
+{
+    const struct known_fx {
+        const struct milestone *m;
+        enum msg_kind kind;
+    } *k = arg;
+    return catalogue_var_known(k->m, k->kind, name);
+}
+
+/* Check @file (under FX_TEMPLATES/fx/) as a notice of a milestone without
+ * variables; returns the problem count, the problem lines in @errs. */
+static int check_fx(const char *file, char *errs, size_t errs_size)
+{
+    struct milestone m = {.id = "fx", .name = "测试节点"};
+    struct {
+        const struct milestone *m;
+        enum msg_kind kind;
+    } k = {&m, KIND_NOTICE};
+    char path[256], err[512] = "";
+    snprintf(path, sizeof path, FX_TEMPLATES "/fx/%s", file);
+    struct msg_template *t = msg_template_load(path, "fx/x", fx_known, &k, err, sizeof err);
+    if (!t)
+        fail_msg("%s did not load: %s", path, err);
+    struct config *cfg = check_config();
+    FILE *e = fmemopen(errs, errs_size, "w");
+    int n = catalogue_check_template(cfg, &m, t, "fx.x", path, NULL, e);
+    fclose(e);
+    check_config_free(cfg);
+    msg_template_free(t);
+    return n;
+}
+
+static void test_check_refuses_preview_over_its_parts(void **state)
+{
+    (void)state;
+    char errs[1024] = "";
+    assert_int_equal(check_fx("sms_too_long.json", errs, sizeof errs), 1);
+    assert_string_equal(errs, FX_TEMPLATES "/fx/sms_too_long.json: sms.preview: 73 characters "
+                              "with 【安居装饰】 need 2 SMS parts, sms.parts declares 1 "
+                              "(shorten the text or raise sms.parts)\n");
+}
+
+static void test_check_refuses_param_missing_from_preview(void **state)
+{
+    (void)state;
+    char errs[1024] = "";
+    assert_int_equal(check_fx("sms_unused_param.json", errs, sizeof errs), 1);
+    assert_string_equal(errs, FX_TEMPLATES "/fx/sms_unused_param.json: sms.params.date: its "
+                              "sample value '12月28日' does not appear in sms.preview (the "
+                              "preview is the provider template with the parameters filled "
+                              "in)\n");
+}
+
+static void test_template_parts_must_be_positive(void **state)
+{
+    (void)state;
+    struct milestone m = {.id = "fx", .name = "测试节点"};
+    struct {
+        const struct milestone *m;
+        enum msg_kind kind;
+    } k = {&m, KIND_NOTICE};
+    char err[512] = "";
+    assert_null(msg_template_load(FX_TEMPLATES "/fx/sms_bad_parts.json", NULL, fx_known, &k, err,
+                                  sizeof err));
+    assert_string_equal(err, FX_TEMPLATES "/fx/sms_bad_parts.json: sms.parts: must be a whole "
+                             "number of SMS parts 1..8");
+}
+
+/* Templates the engine wires to its own catalogue entries (schedules,
+ * campaigns, the praise "yes"): they load as their kind with their
+ * variables, and their SMS fits the declared parts. */
+static const struct {
+    const char *file;     /* under templates/ */
+    enum msg_kind kind;
+    const char *vars[4];
+} engine_templates[] = {
+    {"construction_day7/survey", KIND_SURVEY, {NULL}},
+    {"construction_day15/survey", KIND_SURVEY, {NULL}},
+    {"weekly_checkin/survey", KIND_SURVEY, {NULL}},
+    {"warranty_followup/survey", KIND_SURVEY, {"scope", NULL}},
+    {"campaign/notice", KIND_NOTICE, {"title", "detail", "date", NULL}},
+    {"praise_received/thanks", KIND_NOTICE, {"praise", NULL}},
+};
+
+static void test_engine_templates(void **state)
+{
+    (void)state;
+    struct config *cfg = check_config();
+    for (size_t i = 0; i < HF_ARRAY_LEN(engine_templates); i++) {
+        char *vars[4] = {NULL};
+        size_t nv = 0;
+        while (engine_templates[i].vars[nv]) {
+            vars[nv] = (char *)engine_templates[i].vars[nv];
+            nv++;
+        }
+        struct milestone m = {.id = "engine", .name = "测试", .variables = vars,
+                              .nvariables = nv};
+        struct {
+            const struct milestone *m;
+            enum msg_kind kind;
+        } k = {&m, engine_templates[i].kind};
+        char path[256], err[512] = "", errs[2048] = "";
+        snprintf(path, sizeof path, REAL_TEMPLATES "/%s.json", engine_templates[i].file);
+        struct msg_template *t = msg_template_load(path, engine_templates[i].file, fx_known, &k,
+                                                   err, sizeof err);
+        if (!t)
+            fail_msg("%s: %s", path, err);
+        assert_true(t->sms.present && t->wechat.present);
+        assert_true(tmpl_uses(t->text, "company.phone"));
+        assert_int_equal(msg_template_uses(t, "survey.link"),
+                         engine_templates[i].kind == KIND_SURVEY);
+        for (size_t v = 0; v < nv; v++) {
+            char name[64];
+            snprintf(name, sizeof name, "vars.%s", vars[v]);
+            if (!msg_template_uses(t, name))
+                fail_msg("%s does not use {{%s}}", path, name);
+        }
+        FILE *e = fmemopen(errs, sizeof errs, "w");
+        int n = catalogue_check_template(cfg, &m, t, engine_templates[i].file, path, NULL, e);
+        fclose(e);
+        if (n != 0)
+            fail_msg("%s", errs);
+        msg_template_free(t);
+    }
+    check_config_free(cfg);
+}
+
+/* The README table: one row per message, "when" spelled from delay,
+ * day_offset, after and on. */
+static void test_markdown_rows(void **state)
+{
+    (void)state;
+    char err[512] = "", *md = NULL;
+    size_t len = 0;
+    struct catalogue *c = catalogue_load(FX "valid.json", FX_TEMPLATES, err, sizeof err);
+    if (!c)
+        fail_msg("fixture did not load: %s", err);
+    FILE *f = open_memstream(&md, &len);
+    catalogue_markdown(c, f);
+    fclose(f);
+    assert_true(strncmp(md, "| id | 中文名 | message | what is sent, to whom | when | window |\n"
+                            "|---|---|---|---|---|---|\n",
+                        strlen("| id | 中文名 | message | what is sent, to whom | when | window |\n"
+                               "|---|---|---|---|---|---|\n")) == 0);
+    assert_non_null(strstr(md, "\n| `fx` | 测试节点<br>`vars.stage` | "));
+    assert_non_null(strstr(md, "| `later` | notice to customer | 2h after the trigger | "
+                               "notice hours |\n"));
+    assert_non_null(strstr(md, "| `next_morning` | notice to customer | the day after the "
+                               "trigger +10h | notice hours |\n"));
+    assert_non_null(strstr(md, "| `pm_alert` | alert to pm | on the trigger | any time |\n"));
+    catalogue_free(c);
+    free(md);
+
+    f = open_memstream(&md, &len);
+    catalogue_markdown(real, f);
+    fclose(f);
+    assert_non_null(strstr(md, "|  |  | `rating_confirm` | survey `completion_rating` to customer "
+                               "| the day after `survey` | survey hours, working days |\n"));
+    assert_non_null(strstr(md, "| `escalation` | alert to cs_manager | when the ticket is "
+                               "overdue | any time |\n"));
+    assert_non_null(strstr(md, "| `stage_acceptance` | 阶段验收<br>`vars.stage` | `survey` | "
+                               "survey `stage_acceptance` to customer | on the trigger | survey "
+                               "hours, working days |\n"));
+    /* Milestones planned by another one's schedules say so; "ends" is shown. */
+    assert_non_null(strstr(md, "| survey `construction_day7` to customer | day 7 from the kickoff "
+                               "date (`kickoff`) |"));
+    assert_non_null(strstr(md, "| every 7 days, 26 times, from the kickoff date (`kickoff`) |"));
+    assert_non_null(strstr(md, "| `completion` | 竣工验收<br>ends `weekly_checkin`, "));
+    /* Staff tasks and their clocks (the refund procedure). */
+    assert_non_null(strstr(md, "<br>staff tasks: `contact` cs_manager 2h, "));
+    assert_non_null(strstr(md, "| before each staff task's due time |"));
+    assert_non_null(strstr(md, "| when a staff task is overdue |"));
+    /* One row per message. */
+    size_t rows = 0, msgs = 0;
+    for (const char *p = md; (p = strchr(p, '\n')) != NULL; p++)
+        rows++;
+    for (size_t i = 0; i < real->n; i++)
+        msgs += real->ms[i].nmsgs;
+    assert_int_equal(rows, msgs + 2);
+    free(md);
+}
+
 /* ---- staff tasks (the refund procedure, seed 002 退单、退定金流程 6.4-6.8) ---- */
 
 /* refund_request: the acknowledgement and the cs manager's alert go with
@@ -654,7 +1011,15 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, reset_tz, reset_tz)
     const struct CMUnitTest tests[] = {
-        T(test_real_loads_three_milestones),
+        T(test_real_loads_the_seed_catalogue),
+        T(test_real_seed_milestones),
+        T(test_shipped_sms_previews_fit),
+        T(test_check_sample_values),
+        T(test_check_refuses_preview_over_its_parts),
+        T(test_check_refuses_param_missing_from_preview),
+        T(test_template_parts_must_be_positive),
+        T(test_engine_templates),
+        T(test_markdown_rows),
         T(test_real_complaint),
         T(test_schedule_errors),
         T(test_real_material_inspection),

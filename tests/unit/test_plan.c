@@ -575,11 +575,100 @@ static void test_channel_webhook_without_url(void **state)
     assert_non_null(strstr(err, "customer"));
 }
 
+/* ---- the seed catalogue, table-driven ------------------------------------------ */
+
+/* One trigger of a shipped milestone and what it must plan: every message
+ * to the customer, through the webhook, due at @due (local time), valid for
+ * the notice TTL (2 days) or the survey validity (7 days). */
+struct seed_case {
+    const char *milestone;
+    const char *occurred;       /* = now: reported as it happens */
+    const char *why;
+    int n;
+    struct {
+        const char *id;
+        enum msg_kind kind;
+        const char *survey;     /* survey definition, NULL for notices */
+        const char *due;
+    } want[2];
+};
+
+static const struct seed_case seed_cases[] = {
+    {"kickoff", "2026-11-24T14:00:00+08:00", "same-day survey, afternoon window", 1,
+     {{"survey", KIND_SURVEY, "kickoff", "2026-11-24T15:00:00+08:00"}}},
+    {"kickoff", "2026-11-24T11:00:00+08:00", "inside the morning window: at once", 1,
+     {{"survey", KIND_SURVEY, "kickoff", "2026-11-24T11:00:00+08:00"}}},
+    {"material_delivery_notice", "2026-11-24T22:30:00+08:00", "no notice at night", 1,
+     {{"notice", KIND_NOTICE, NULL, "2026-11-25T08:00:00+08:00"}}},
+    {"material_delivery_notice", "2026-11-28T19:00:00+08:00", "notices go on Saturdays", 1,
+     {{"notice", KIND_NOTICE, NULL, "2026-11-28T19:00:00+08:00"}}},
+    {"stage_acceptance", "2026-11-28T10:00:00+08:00", "Saturday acceptance: Monday survey", 1,
+     {{"survey", KIND_SURVEY, "stage_acceptance", "2026-11-30T10:30:00+08:00"}}},
+    {"stage_acceptance", "2026-11-24T17:59:00+08:00", "last minute of the window", 1,
+     {{"survey", KIND_SURVEY, "stage_acceptance", "2026-11-24T17:59:00+08:00"}}},
+    {"completion_appointment", "2026-11-29T09:00:00+08:00", "Sunday morning notice", 1,
+     {{"notice", KIND_NOTICE, NULL, "2026-11-29T09:00:00+08:00"}}},
+    {"settlement_invite", "2026-11-24T07:59:00+08:00", "before 08:00 waits", 1,
+     {{"notice", KIND_NOTICE, NULL, "2026-11-24T08:00:00+08:00"}}},
+    {"praise_received", "2026-11-24T18:30:00+08:00", "after the window: next morning", 1,
+     {{"survey", KIND_SURVEY, "praise_verification", "2026-11-25T10:30:00+08:00"}}},
+    {"repair_done", "2026-11-24T09:00:00+08:00", "the day after, not the same afternoon", 1,
+     {{"survey", KIND_SURVEY, "repair_done", "2026-11-25T10:30:00+08:00"}}},
+    {"repair_done", "2026-11-27T16:00:00+08:00", "Friday repair: Monday survey", 1,
+     {{"survey", KIND_SURVEY, "repair_done", "2026-11-30T10:30:00+08:00"}}},
+    {"repair_done", "2026-09-30T10:00:00+08:00", "National Day 10-01..07 skipped", 1,
+     {{"survey", KIND_SURVEY, "repair_done", "2026-10-08T10:30:00+08:00"}}},
+    {"repair_done", "2026-10-09T16:00:00+08:00", "make-up working day Saturday 10-10", 1,
+     {{"survey", KIND_SURVEY, "repair_done", "2026-10-10T10:30:00+08:00"}}},
+    {"visit_unsigned", "2026-11-29T15:00:00+08:00", "Sunday visit: Monday survey", 1,
+     {{"survey", KIND_SURVEY, "visit_unsigned", "2026-11-30T10:30:00+08:00"}}},
+    {"visit_unsigned", "2026-11-24T10:00:00+08:00", "the day after the visit", 1,
+     {{"survey", KIND_SURVEY, "visit_unsigned", "2026-11-25T10:30:00+08:00"}}},
+    {"design_ready", "2026-11-24T07:00:00+08:00", "design ready early: 08:00", 1,
+     {{"notice", KIND_NOTICE, NULL, "2026-11-24T08:00:00+08:00"}}},
+};
+
+static void test_seed_catalogue_plans(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < HF_ARRAY_LEN(seed_cases); i++) {
+        const struct seed_case *c = &seed_cases[i];
+        struct planned p[PLAN_MAX_MESSAGES];
+        print_message("%s at %s: %s\n", c->milestone, c->occurred, c->why);
+        int n = plan_ok(ms(real, c->milestone), c->occurred, c->occurred, staff, p, c->n);
+        expect_all_in_window(p, n, ts(c->occurred));
+        for (int k = 0; k < n; k++) {
+            assert_int_equal(p[k].cm->kind, c->want[k].kind);
+            assert_int_equal(p[k].cm->to, RCPT_CUSTOMER);
+            if (c->want[k].survey)
+                assert_string_equal(p[k].cm->survey, c->want[k].survey);
+            else
+                assert_null(p[k].cm->survey);
+            expect_plan(&p[k], c->want[k].id, c->want[k].due,
+                        c->want[k].kind == KIND_SURVEY ? 7 * DAY : 2 * DAY);
+        }
+    }
+}
+
+/* A repair survey is not held back by the one-survey-a-day rule (the
+ * customer asked for the repair); the other seed surveys are. */
+static void test_seed_fatigue_exemptions(void **state)
+{
+    (void)state;
+    assert_true(ms(real, "repair_done")->msgs[0].fatigue_exempt);
+    static const char *const held[] = {"kickoff", "stage_acceptance", "praise_received",
+                                       "visit_unsigned"};
+    for (size_t i = 0; i < HF_ARRAY_LEN(held); i++)
+        assert_false(ms(real, held[i])->msgs[0].fatigue_exempt);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_material_tuesday_afternoon),
+        T(test_seed_catalogue_plans),
+        T(test_seed_fatigue_exemptions),
         T(test_material_friday_evening),
         T(test_material_late_evening_notice_next_morning),
         T(test_notice_window_edges),
