@@ -13,7 +13,7 @@
  *   INSERT OR IGNORE     -> INSERT ... ON CONFLICT DO NOTHING
  *   json_object(         -> json_build_object(;  json( -> hf_json(
  * and the schema's prelude (migration 0 here) defines what is missing:
- * two-argument MIN/MAX, SUM over booleans, json_group_array.
+ * two-argument MIN/MAX, SUM over booleans, json_group_array (of any type).
  *
  * A plain INSERT ... VALUES gets ON CONFLICT DO NOTHING: a row that would
  * break a UNIQUE constraint is reported as SQLITE_CONSTRAINT_UNIQUE (the
@@ -474,10 +474,10 @@ static const char prelude[] =
     "  IMMUTABLE AS 'SELECT $1 + CASE WHEN $2 THEN 1 ELSE 0 END';"
     "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = hf_bool_add, STYPE = bigint,"
     "  INITCOND = '0');"
-    "CREATE OR REPLACE FUNCTION hf_json_array(json[]) RETURNS json LANGUAGE sql IMMUTABLE"
-    "  AS 'SELECT array_to_json($1)';"
-    "CREATE OR REPLACE AGGREGATE json_group_array(json) (SFUNC = array_append,"
-    "  STYPE = json[], FINALFUNC = hf_json_array, INITCOND = '{}');"
+    "CREATE OR REPLACE FUNCTION hf_json_array(anycompatiblearray) RETURNS json LANGUAGE sql"
+    "  IMMUTABLE AS 'SELECT array_to_json($1)';"
+    "CREATE OR REPLACE AGGREGATE json_group_array(anycompatible) (SFUNC = array_append,"
+    "  STYPE = anycompatiblearray, FINALFUNC = hf_json_array, INITCOND = '{}');"
     "CREATE TABLE IF NOT EXISTS schema_version ("
     "  version INTEGER PRIMARY KEY,"
     "  applied_at TIMESTAMPTZ NOT NULL DEFAULT now());";
