@@ -5,6 +5,12 @@
 #                 embedded SQLite store and the local mock provider (tools/run.sh)
 #   make test     install missing packages, build, run every test (unit + end-to-end)
 #   make asan     the same suite built with -fsanitize=address,undefined
+#   make fuzz     build the libFuzzer harnesses (tests/fuzz/) with clang into build/fuzz
+#   make fuzz-run run each harness for FUZZ_SECONDS (default 30) on its seed corpus;
+#                 fails on any crash, leak or UB (tests/fuzz/run.sh)
+#   make lint     clang -Werror build of the whole tree and cppcheck over the sources
+#   make valgrind the end-to-end suite with every huifangd under valgrind memcheck
+#                 (HUIFANG_VALGRIND=1, see tests/e2e/harness.py): no leak, no invalid access
 #   make all      build huifangd, the huifang CLI, the mock provider and the unit tests
 #   make install  install huifangd and the default config/templates (PREFIX, DESTDIR)
 #   make check-catalogue   huifangd --check-config on the shipped config (make test runs it)
@@ -31,9 +37,17 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
+# float-cast-overflow is not part of gcc's "undefined" group: named so that
+# casting an untrusted 1e300 to an integer fails the suite too.
 ifeq ($(SAN),1)
-CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
+          -fno-sanitize-recover=undefined,float-cast-overflow
+LDFLAGS += -fsanitize=address,undefined,float-cast-overflow
+endif
+# FUZZ=1 (set by `make fuzz`): clang, coverage for libFuzzer, ASan + UBSan.
+ifeq ($(FUZZ),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+          -fno-sanitize-recover=undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Igateway -Iadapters $(PKG_CFLAGS) -MMD -MP
 
@@ -55,6 +69,14 @@ CORE_SRCS += gateway/store_read.c gateway/csv.c gateway/api_query.c gateway/api_
 ADAPTER_SRCS := adapters/registry.c adapters/webhook.c adapters/wechat.c adapters/wecom.c \
                 adapters/aliyun_sms.c adapters/tencent_sms.c adapters/sign_aliyun.c \
                 adapters/sign_tc3.c
+# ---- the web console and PM page: gateway/console*.c and web/, embedded ----
+# web/ is turned into C by tools/embed/embed.c (gen/web_assets.c is built
+# into $(BUILD)/gen, never into the source tree).
+WEB_FILES := web/console.js web/console.css web/pm.js
+EMBED := $(BUILD)/embed
+CONSOLE_SRCS := gateway/console_session.c gateway/console.c gen/web_assets.c
+CORE_SRCS += $(CONSOLE_SRCS)
+
 DAEMON_SRCS := $(LEAF_SRCS) $(CORE_SRCS) $(ADAPTER_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -100,9 +122,14 @@ UNIT_TESTS += test_csv test_store_read
 test_csv_OBJS := gateway/csv.c gateway/util.c gateway/log.c
 test_store_read_OBJS := gateway/store_read.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/util.c gateway/log.c
 
+# the console's sessions
+UNIT_TESTS += test_console_session
+test_console_session_OBJS := gateway/console_session.c gateway/util.c gateway/log.c
+
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all run test check asan install clean deps bench check-catalogue readme-catalogue
+.PHONY: all run test check asan install clean deps bench check-catalogue readme-catalogue \
+        fuzz fuzz-run fuzzers lint valgrind
 all: $(HUIFANGD) $(MOCK) $(HUIFANG) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -127,6 +154,15 @@ $(BUILD)/tests/$(1): $(BUILD)/tests/unit/$(1).o $(sort $(call obj,$($(1)_OBJS)))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
+$(EMBED): tools/embed/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -o $@ $<
+$(BUILD)/gen/web_assets.c: $(WEB_FILES) $(EMBED)
+	@mkdir -p $(dir $@)
+	$(EMBED) $@ $(WEB_FILES)
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 # Benchmark helpers (tools/bench): a WeChat secure-mode callback generator.
 WXGEN := $(BUILD)/wxgen
 $(WXGEN): $(call obj,tools/bench/wxgen.c gateway/wechat_msg.c gateway/util.c gateway/log.c)
@@ -138,6 +174,52 @@ bench: deps
 
 deps:
 	@tools/deps.sh
+
+# ---- fuzzing (tests/fuzz/<name>.c, seeds in tests/fuzz/corpus/<name>/) ---
+FUZZERS := intake reply_parse template wechat_msg callbacks survey_page survey_token config \
+           adapters
+fuzz_intake_OBJS := gateway/config.c $(test_intake_OBJS)
+fuzz_reply_parse_OBJS := $(test_reply_parse_OBJS)
+fuzz_template_OBJS := $(test_template_OBJS)
+fuzz_wechat_msg_OBJS := $(test_wechat_msg_OBJS)
+fuzz_callbacks_OBJS := $(DAEMON_SRCS)
+fuzz_survey_page_OBJS := $(test_survey_page_OBJS)
+fuzz_survey_token_OBJS := $(test_survey_token_OBJS)
+fuzz_config_OBJS := $(test_config_OBJS)
+fuzz_adapters_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gateway/template.c \
+                      $(ADAPTER_SRCS) gateway/util.c gateway/log.c
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz_,$(FUZZERS))
+FUZZ_SECONDS ?= 30
+
+define fuzz_rule
+$(BUILD)/fuzz_$(1): $(BUILD)/tests/fuzz/$(1).o $(sort $(call obj,$(fuzz_$(1)_OBJS)))
+	$$(CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+
+fuzzers: $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang FUZZ=1 fuzzers
+
+fuzz-run: fuzz
+	@FUZZ_BUILD=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZERS)
+
+# ---- static checks: the tree under clang -Werror, then cppcheck ----------
+# cppcheck findings are fixed; the few false positives carry an inline
+# "cppcheck-suppress <id> ; reason" comment.
+CPPCHECK_FLAGS := --enable=warning,style,performance,portability --std=c11 -D_GNU_SOURCE \
+                  -Igateway -Iadapters --inline-suppr --error-exitcode=1 --quiet -j2
+lint: deps
+	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang all
+	cppcheck $(CPPCHECK_FLAGS) gateway adapters tools
+
+# ---- the end-to-end suite under valgrind (unit tests: see `make asan`) ---
+VALGRIND_SLOW ?= 10
+valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@HUIFANG_VALGRIND=1 TEST_TIMEOUT_MULTIPLIER=$(VALGRIND_SLOW) BUILD=$(BUILD) \
+	  python3 -m unittest discover -s tests/e2e -p 'test_*.py'
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -145,6 +145,10 @@ void adapter_pct_encode(struct buf *out, const char *s);
 char *adapter_url_join(const char *base, const char *path);
 /* A non-empty string member of @o, or NULL. Borrowed. */
 const char *adapter_str(const cJSON *o, const char *key);
+/* A provider's numeric "errcode" item @ec as a long in *code: 0, or -1
+ * when @ec is not a number, or not a whole one within +-2^53 (1e300, 0.5):
+ * an unreadable answer. Never casts out of range (undefined behaviour). */
+int adapter_errcode(const cJSON *ec, long *code);
 /* Copy a provider's message for an error text: control characters become
  * spaces, and nothing is copied if it contains @secret (a provider that
  * echoes its parameters must not leak a secret into logs). */

@@ -127,6 +127,17 @@ const char *adapter_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
 
+int adapter_errcode(const cJSON *ec, long *code)
+{
+    if (!cJSON_IsNumber(ec))
+        return -1;
+    double d = ec->valuedouble;
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != (double)(long)d)
+        return -1;
+    *code = (long)d;
+    return 0;
+}
+
 void adapter_copy_sanitized(char *out, size_t outlen, const char *s, const char *secret)
 {
     if (!outlen)
@@ -170,7 +181,12 @@ int adapter_token_answer(const char *provider, const struct http_resp *resp, con
         goto out;
     }
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(j, "errcode");
-    long code = cJSON_IsNumber(ec) ? (long)ec->valuedouble : 0;
+    long code = 0;
+    if (cJSON_IsNumber(ec) && adapter_errcode(ec, &code) != 0) {
+        *retryable = 1;
+        snprintf(err, errlen, "%s token: unreadable answer (errcode is not an integer)", provider);
+        goto out;
+    }
     if (code != 0) {
         char msg[96];
         adapter_copy_sanitized(msg, sizeof msg, adapter_str(j, "errmsg"), secret);

@@ -328,14 +328,14 @@ static void wechat_parse(const struct config *cfg, const struct out_msg *m,
     }
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(j, "errcode");
     const cJSON *msgid = cJSON_GetObjectItemCaseSensitive(j, "msgid");
-    if (!cJSON_IsNumber(ec) && !msgid) {
+    long code = 0;
+    if ((!cJSON_IsNumber(ec) && !msgid) || (cJSON_IsNumber(ec) && adapter_errcode(ec, &code) != 0)) {
         res->outcome = SEND_RETRY;
         snprintf(res->code, sizeof res->code, "wechat_bad_response");
-        snprintf(res->detail, sizeof res->detail, "answer without errcode");
+        snprintf(res->detail, sizeof res->detail, "answer without an integer errcode");
         cJSON_Delete(j);
         return;
     }
-    long code = cJSON_IsNumber(ec) ? (long)ec->valuedouble : 0;
     snprintf(res->code, sizeof res->code, "wechat_%ld", code);
     adapter_copy_sanitized(res->detail, sizeof res->detail, adapter_str(j, "errmsg"), NULL);
 

@@ -228,7 +228,8 @@ static void wecom_parse(const struct config *cfg, const struct out_msg *m,
         return;
     cJSON *j = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
     const cJSON *ec = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "errcode") : NULL;
-    if (!cJSON_IsNumber(ec)) {
+    long code;
+    if (adapter_errcode(ec, &code) != 0) {
         /* duplicate_check makes the retry safe */
         res->outcome = SEND_RETRY;
         snprintf(res->code, sizeof res->code, "wecom_bad_response");
@@ -237,7 +238,6 @@ static void wecom_parse(const struct config *cfg, const struct out_msg *m,
         cJSON_Delete(j);
         return;
     }
-    long code = (long)ec->valuedouble;
     snprintf(res->code, sizeof res->code, "wecom_%ld", code);
     adapter_copy_sanitized(res->detail, sizeof res->detail, adapter_str(j, "errmsg"), NULL);
 

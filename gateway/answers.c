@@ -190,8 +190,8 @@ static cJSON *values_from_reply(const struct survey_def *d, const struct reply *
         if (!text && d->q[i].type == Q_TEXT)
             text = &d->q[i];
     }
-    char num[8];
     if ((r->kind == REPLY_SCORE || r->kind == REPLY_SATISFACTION) && main_q) {
+        char num[8];
         snprintf(num, sizeof num, "%d", r->score);
         cJSON_AddStringToObject(o, main_q->id, num);
     } else if (r->yes >= 0 && yesno) {
@@ -342,6 +342,7 @@ enum answer_outcome answers_from_reply(struct gateway *gw, const char *channel,
         };
         struct opt_out o = {mobile, openid, now};
         enum answer_outcome out = keep(gw, &a, opt_out, &o, ANSWER_OPTED_OUT);
+        /* cppcheck-suppress variableScope ; only used inside LOG_INFO's level check */
         char masked[24];
         if (out == ANSWER_OPTED_OUT)
             LOG_INFO("answers", "opt-out channel=%s from=%s", channel,

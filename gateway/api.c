@@ -3,6 +3,8 @@
  * /metrics and the message lookup.
  */
 #include "api.h"
+#include "console.h"
+#include "console_session.h"
 #include "dispatch.h"
 #include "gateway.h"
 #include "http_error.h"
@@ -21,6 +23,8 @@ const struct api_token *api_auth(struct gateway *gw, const struct http_request *
                                  unsigned roles, struct http_response *resp)
 {
     const char *h = req->authorization;
+    if (!h && http_request_cookie(req, CONSOLE_COOKIE))
+        return console_api_auth(gw, req, roles, resp); /* the console's session cookie */
     if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
         resp->status = 401;
         resp->body = api_error_body("unauthorized", "Authorization",
@@ -249,5 +253,15 @@ const struct http_route api_routes[] = {
     {"GET", "/v1/tasks", 0, 0, api_get_tasks, NULL, 0},
     {"GET", "/v1/tasks/", 1, 0, api_get_task, NULL, 0},
     {"POST", "/v1/tasks/", 1, 1, api_post_task, NULL, 0},
+    /* the web console, the PM page and the PM's endpoints (console.c); the
+     * sign-in forms are public, so rate-limited per address */
+    {"GET", "/console", 0, 0, console_get, NULL, 0},
+    {"GET", "/console/", 1, 0, console_get, NULL, 0},
+    {"POST", "/console/", 1, 0, console_post, NULL, 1},
+    {"GET", "/pm", 0, 0, console_pm_get, NULL, 0},
+    {"GET", "/pm/", 1, 0, console_pm_get, NULL, 0},
+    {"POST", "/pm/", 1, 0, console_pm_post, NULL, 1},
+    {"GET", "/v1/pm/projects", 0, 0, console_pm_projects, NULL, 0},
+    {"POST", "/v1/pm/projects/", 1, 1, console_pm_trigger, NULL, 0},
 };
 const size_t api_nroutes = HF_ARRAY_LEN(api_routes);

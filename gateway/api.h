@@ -16,6 +16,11 @@
  *   POST /v1/admin/reload       reload the catalogue, templates, calendar (admin)
  *   GET  /v1/tasks[/<id>], POST /v1/tasks/<id>/done (cs/admin, api_tasks.c)
  *   POST /v1/customers/<id>/preferences  preferred contact time (api_customers.c)
+ *   /console..., /pm..., /v1/pm/... the web console, the PM page and the PM's projects
+ *                               (console.c; session cookies in console_session.c)
+ *
+ * api_auth() takes a Bearer token, or, without one, the console's session
+ * cookie (console_api_auth(): the same roles, plus the CSRF check).
  */
 #ifndef HF_API_H
 #define HF_API_H
@@ -32,9 +37,11 @@ struct csv_col;
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;
 
-/* Check the bearer token of @req for one of @roles (enum api_role bits).
- * Returns the token, or NULL with @resp set to 401 (no or unknown token)
- * or 403 (token without the role). */
+/* Check the bearer token of @req for one of @roles (enum api_role bits),
+ * or without an Authorization header the console's session cookie.
+ * Returns the token, or NULL with @resp set to 401 (no or unknown token,
+ * no or expired session) or 403 (token without the role; a cookie POST
+ * without the session's CSRF token). */
 const struct api_token *api_auth(struct gateway *gw, const struct http_request *req,
                                  unsigned roles, struct http_response *resp);
 

@@ -203,6 +203,7 @@ static int one_reply(struct gateway *gw, const cJSON *el, const char *mobile_key
     int64_t sid;
     enum answer_outcome out =
         answers_from_reply(gw, "sms", norm, NULL, text, extend, key, &parsed, &sid);
+    /* cppcheck-suppress variableScope ; only used inside LOG_INFO's level check */
     char masked[24];
     LOG_INFO("replies", "sms reply from=%s kind=%s survey=%lld outcome=%d",
              log_mask_phone(norm, masked), reply_kind_name(parsed.kind), (long long)sid, out);

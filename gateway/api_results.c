@@ -265,12 +265,14 @@ enum http_result api_post_ticket(struct gateway *gw, struct http_request *req,
     if (!cJSON_IsObject(body) || !cJSON_IsString(text) || !text->valuestring[0] ||
         !utf8_valid(text->valuestring, strlen(text->valuestring)) ||
         utf8_chars(text->valuestring) > 2000) {
+        /* Decided before the delete: reading @body after it was a
+         * use-after-free (inside libcjson, so only valgrind saw it). */
+        const char *code = cJSON_IsObject(body) || !body ? "invalid_field" : "invalid_json";
         cJSON_Delete(body);
         char msg[96];
         snprintf(msg, sizeof msg, "%s is required: 1 to 2000 characters of what was done", key);
         resp->status = 400;
-        resp->body = api_error_body(cJSON_IsObject(body) || !body ? "invalid_field" : "invalid_json",
-                                    key, msg);
+        resp->body = api_error_body(code, key, msg);
         return HTTP_DONE;
     }
     char *json = NULL;

@@ -197,6 +197,7 @@ enum http_result api_wechat_post(struct gateway *gw, struct http_request *req,
     wx_msg_cleanup(&outer);
 
     const char *answer_text = NULL;
+    /* cppcheck-suppress variableScope ; answer_text may point into buf after the branches */
     char buf[512];
     int failed = 0;
     if (strcmp(m.msg_type, "text") == 0) {

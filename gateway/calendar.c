@@ -290,12 +290,13 @@ static int cal_get_string(struct cal_load *lc, const cJSON *obj, const char *bas
 static int cal_get_date(struct cal_load *lc, const cJSON *obj, const char *base,
                         const char *name, int year, int *doy, const char **text)
 {
-    char key[160], safe[64];
+    char key[160];
     int y, m, d;
     if (cal_get_string(lc, obj, base, name, 1, text) != 0)
         return -1;
     cal_path(key, sizeof key, base, name);
     if (date_parse(*text, &y, &m, &d) != 0) {
+        char safe[64];
         cal_sanitize(*text, safe);
         cal_fail(lc, key, "not a date: '%s'", safe);
         return -1;

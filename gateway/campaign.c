@@ -10,17 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int printable_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (; *s; s++)
-        if (*s <= 0x20 || *s >= 0x7f)
-            return 0;
-    return 1;
-}
-
 int campaign_validate(const cJSON *doc, struct api_error *e)
 {
     if (cJSON_GetObjectItemCaseSensitive(doc, "project") ||
@@ -45,7 +34,8 @@ int campaign_validate(const cJSON *doc, struct api_error *e)
     int i = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, list) {
-        if (!cJSON_IsString(v) || !printable_id(v->valuestring)) {
+        if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) > 64 ||
+            !ascii_printable(v->valuestring)) {
             char field[32];
             snprintf(field, sizeof field, "customers[%d]", i);
             api_error_set(e, 400, "invalid_field", field,

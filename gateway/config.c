@@ -137,6 +137,8 @@ static const struct cfg_opt opts[] = {
     {"channels.wechat.encoding_aes_key", CFG_SECRET, CFG_NULLABLE, F(wechat_aes_key), 0, 0, NULL,
      NULL},
     {"surveys", CFG_PATH, 0, F(surveys_dir), 0, 0, "../templates/surveys", NULL},
+    {"console.session_ttl", CFG_DURATION, 0, F(console_session_ttl_ms), 1000, 30 * DAY_MS, "8h",
+     NULL},
     {"tickets.score_threshold", CFG_INT, 0, F(ticket_threshold), 0, 10, "6", NULL},
     {"tickets.report_within", CFG_DURATION, 0, F(ticket_report_ms), 60000, 30 * DAY_MS, "2h", NULL},
     {"tickets.answer_within", CFG_DURATION, 0, F(ticket_answer_ms), 60000, 30 * DAY_MS, "48h",
@@ -229,7 +231,8 @@ static int parse_tokens(struct config *c, const cJSON *v, const char *file, char
         const cJSON *f;
         cJSON_ArrayForEach(f, t) {
             if (strcmp(f->string, "name") && strcmp(f->string, "roles") &&
-                strcmp(f->string, "sha256") && f->string[0] != '_') {
+                strcmp(f->string, "sha256") && strcmp(f->string, "staff_id") &&
+                f->string[0] != '_') {
                 set_err(err, errlen, file, key, "unknown key '%s'", f->string);
                 return -1;
             }
@@ -252,6 +255,14 @@ static int parse_tokens(struct config *c, const cJSON *v, const char *file, char
                     "(huifangd --hash-token prints it)");
             return -1;
         }
+        const cJSON *staff = cJSON_GetObjectItemCaseSensitive(t, "staff_id");
+        if (staff && (!cJSON_IsString(staff) || !*staff->valuestring ||
+                      strlen(staff->valuestring) > 64)) {
+            set_err(err, errlen, file, key, "staff_id: must be a string of 1 to 64 characters "
+                                            "(the PM's wecom_id, else phone, else name as in triggers)");
+            return -1;
+        }
+        c->tokens[i].staff_id = staff ? xstrdup(staff->valuestring) : NULL;
         c->tokens[i].name = xstrdup(name->valuestring);
         memcpy(c->tokens[i].sha256, hash->valuestring, 65);
         c->ntokens = ++i;
@@ -327,7 +338,8 @@ static int parse_opt(struct config *c, const struct cfg_opt *o, const cJSON *v, 
             }
         } else if (cJSON_IsNumber(v)) {
             double d = v->valuedouble;
-            if (d != (double)(int64_t)d || d < -9e15 || d > 9e15) {
+            /* Range first: casting 1e300 to int64_t is undefined. */
+            if (!(d >= -9e15 && d <= 9e15) || d != (double)(int64_t)d) {
                 set_err(err, errlen, file, o->name, "must be a whole number");
                 return -1;
             }
@@ -545,6 +557,17 @@ static char *read_file(const char *path, size_t max, char *err, size_t errlen)
 
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
+    char *text = read_file(path, CONFIG_MAX_BYTES, err, errlen);
+    if (!text)
+        return NULL;
+    struct config *c = config_parse(path, text, strlen(text), err, errlen);
+    free(text);
+    return c;
+}
+
+struct config *config_parse(const char *path, const char *text, size_t len, char *err,
+                            size_t errlen)
+{
     struct config *c = xcalloc(1, sizeof *c);
     c->path = xstrdup(path);
     const char *slash = strrchr(path, '/');
@@ -555,14 +578,15 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     }
     unsigned char seen[HF_ARRAY_LEN(opts)] = {0};
     cJSON *root = NULL;
-    char *text = read_file(path, 1 << 20, err, errlen);
-    if (!text)
+    if (len > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s: file is larger than %d bytes", path, CONFIG_MAX_BYTES);
         goto fail;
-    root = cJSON_Parse(text);
+    }
+    root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         int line = 1;
-        for (const char *p = text; at && p < at && *p; p++)
+        for (const char *p = text; at && p < at && p < text + len; p++)
             line += *p == '\n';
         snprintf(err, errlen, "%s: line %d: not valid JSON", path, line);
         goto fail;
@@ -684,11 +708,9 @@ struct config *config_load(const char *path, char *err, size_t errlen)
         }
     }
     cJSON_Delete(root);
-    free(text);
     return c;
 fail:
     cJSON_Delete(root);
-    free(text);
     config_free(c);
     return NULL;
 }
@@ -716,8 +738,10 @@ void config_free(struct config *c)
             break;
         }
     }
-    for (size_t i = 0; i < c->ntokens; i++)
+    for (size_t i = 0; i < c->ntokens; i++) {
         free(c->tokens[i].name);
+        free(c->tokens[i].staff_id);
+    }
     free(c->tokens);
     free(c->path);
     free(c->dir);

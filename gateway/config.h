@@ -33,6 +33,9 @@ struct api_token {
     char *name;        /* who holds it, for logs ("erp") */
     unsigned roles;    /* enum api_role bits */
     char sha256[65];   /* hex SHA-256 of the bearer token; the token itself is never stored */
+    char *staff_id;    /* optional: the staff member who holds it, for the PM page: their
+                          staff id as in the reports (wecom_id, else phone, else name from
+                          triggers' project.staff); NULL if none */
 };
 
 struct config {
@@ -74,6 +77,9 @@ struct config {
     /* windows.* */
     struct window_def win_survey;    /* survey follow-up windows, working days */
     struct window_def win_notice;    /* notice hours, any day */
+
+    /* console.* (the web console and the PM page) */
+    int64_t console_session_ttl_ms;  /* a session ends after this long unused; default 8h */
 
     struct api_token *tokens;        /* api_tokens[] */
     size_t ntokens;
@@ -167,6 +173,15 @@ struct config *config_load(const char *path, char *err, size_t errlen);
 /* What store_open() opens: store.url (PostgreSQL) or store.path (SQLite).
  * Borrowed from @c. Never log it: the URL may hold a password. */
 const char *config_store_location(const struct config *c);
+/* Largest config file accepted, in bytes. */
+#define CONFIG_MAX_BYTES (1 << 20)
+/* The same from @len bytes of @text (need not be NUL-terminated; borrowed)
+ * that were read from @path: @path names the file in errors and anchors
+ * relative paths, and the files the config names must exist. Used by
+ * config_load() and the config fuzzer. Caller owns the result; free with
+ * config_free(). */
+struct config *config_parse(const char *path, const char *text, size_t len, char *err,
+                            size_t errlen);
 void config_free(struct config *c);
 
 /* Print the effective configuration as "key = value" lines, secrets as

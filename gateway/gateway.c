@@ -17,6 +17,7 @@
  */
 #include "gateway.h"
 #include "api.h"
+#include "console_session.h"
 #include "dispatch.h"
 #include "http_server.h"
 #include "log.h"
@@ -261,6 +262,7 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         goto fail;
     }
     gw->tokens = tokens_new(gw);
+    gw->sessions = console_sessions_new();
     gw->disp = dispatch_new(gw);
     gw->http = http_server_start(gw, api_routes, api_nroutes, err, sizeof err);
     if (!gw->http) {
@@ -326,6 +328,7 @@ void gateway_free(struct gateway *gw)
      * use the store; then the jobs still waiting for a token. */
     outbound_free(gw->out);
     tokens_free(gw->tokens);
+    console_sessions_free(gw->sessions);
     dispatch_free(gw->disp);
     store_close(gw->store);
     catalogue_free(gw->cat);

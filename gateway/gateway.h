@@ -26,6 +26,7 @@ struct intake_batch;
 struct dispatcher;
 struct tokens;
 struct survey_set;
+struct console_sessions;
 
 struct gateway {
     struct ev_loop *loop;          /* the one event loop */
@@ -41,6 +42,7 @@ struct gateway {
     struct dispatcher *disp;       /* the outbox sender */
     struct tokens *tokens;         /* WeChat / WeCom access tokens */
     struct metrics metrics;        /* counters for /metrics */
+    struct console_sessions *sessions; /* web console / PM page sign-ins (console_session.c) */
 
     ev_signal sig_term, sig_int, sig_hup;
     ev_prepare before_sleep;       /* group commit, resumes, MHD re-arm */

@@ -126,18 +126,30 @@ void http_server_resume(struct http_server *h, struct http_request *req, int sta
 
 /* ---- responses ---------------------------------------------------------- */
 
+/* @more: a handler's response for its cookie and redirect (Set-Cookie,
+ * Location), or NULL. Takes @more->set_cookie. */
 static enum MHD_Result queue_full(struct MHD_Connection *conn, int status, char *body,
                                   const char *ctype, const char *allow, const char *csp,
-                                  const char *disposition, const char *retry_after)
+                                  const char *disposition, const char *retry_after,
+                                  struct http_response *more)
 {
+    char *cookie = more ? more->set_cookie : NULL;
+    if (more)
+        more->set_cookie = NULL;
     size_t len = body ? strlen(body) : 0;
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, body ? body : (void *)"",
                                         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
+        free(cookie);
         return MHD_NO;
     }
+    if (cookie)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    free(cookie);
+    if (more && more->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, more->location);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             ctype ? ctype : "application/json; charset=utf-8");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -162,7 +174,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, char *body
                              const char *ctype, const char *allow, const char *csp,
                              const char *disposition)
 {
-    return queue_full(conn, status, body, ctype, allow, csp, disposition, NULL);
+    return queue_full(conn, status, body, ctype, allow, csp, disposition, NULL, NULL);
 }
 
 static enum MHD_Result queue_error(struct http_server *h, struct MHD_Connection *conn,
@@ -267,7 +279,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   api_error_body("rate_limited", NULL,
                                                  "too many requests from this address; "
                                                  "retry later"),
-                                  NULL, NULL, NULL, NULL, ra);
+                                  NULL, NULL, NULL, NULL, ra, NULL);
             }
         }
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -327,13 +339,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_response resp = {0};
     enum http_result r = req->route->fn(gw, req, &resp);
     if (r == HTTP_PARK) {
+        free(resp.set_cookie); /* a parked answer carries no cookie */
         park(h, req);
         MHD_suspend_connection(conn);
         return MHD_YES;
     }
     gw->metrics.http_requests++;
-    return queue(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp,
-                 resp.disposition);
+    return queue_full(conn, resp.status, resp.body, resp.content_type, resp.allow, resp.csp,
+                      resp.disposition, NULL, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -438,6 +451,16 @@ struct http_server *http_server_start(struct gateway *gw, const struct http_rout
 const char *http_request_arg(const struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
 int http_server_port(const struct http_server *h)

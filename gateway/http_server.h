@@ -50,7 +50,9 @@ struct http_response {
     const char *content_type;  /* static; default application/json */
     const char *allow;         /* for 405: static "GET, POST" */
     const char *csp;           /* Content-Security-Policy, static; NULL = none */
-    const char *disposition;   /* Content-Disposition (downloads), static; NULL = none */
+    char *set_cookie;          /* Set-Cookie value, heap, owned by the server; or NULL */
+    const char *location;      /* Location (redirects), static or borrowed; or NULL */
+    const char *disposition;   /* Content-Disposition (downloads), static; or NULL */
 };
 
 enum http_result { HTTP_DONE = 0, HTTP_PARK };
@@ -74,6 +76,10 @@ struct http_route {
 
 /* A decoded query argument of @req, or NULL. Borrowed from MHD. */
 const char *http_request_arg(const struct http_request *req, const char *name);
+/* A request header (case-insensitive name) or a cookie of @req, or NULL.
+ * Borrowed from MHD for the request's life. */
+const char *http_request_header(const struct http_request *req, const char *name);
+const char *http_request_cookie(const struct http_request *req, const char *name);
 
 /* Start listening on cfg listen.address:listen.port with the given routes
  * (borrowed: must outlive the server). Registers its watchers on gw->loop.

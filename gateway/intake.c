@@ -103,14 +103,6 @@ static const char *get_string(const cJSON *o, const char *key, const char *field
     return s;
 }
 
-static int printable_ascii(const char *s)
-{
-    for (; *s; s++)
-        if (*s <= 0x20 || *s >= 0x7f)
-            return 0;
-    return 1;
-}
-
 /* Replace a mobile field by its normalized 11 digits. */
 static int normalize_mobile(cJSON *o, const char *key, const char *field, int required,
                             struct api_error *e)
@@ -138,7 +130,7 @@ static int validate_customer(const struct config *cfg, cJSON *c, int *title_defa
     const char *id = get_string(c, "id", "customer.id", 1, 64, e);
     if (!id || !get_string(c, "name", "customer.name", 1, 32, e))
         return -1;
-    if (!printable_ascii(id)) {
+    if (!ascii_printable(id)) {
         api_error_set(e, 400, "invalid_field", "customer.id", "customer.id must be printable ASCII");
         return -1;
     }
@@ -159,7 +151,7 @@ static int validate_customer(const struct config *cfg, cJSON *c, int *title_defa
     const char *openid = get_string(c, "wechat_openid", "customer.wechat_openid", 0, 64, e);
     if (e->status)
         return -1;
-    if (openid && !printable_ascii(openid)) {
+    if (openid && !ascii_printable(openid)) {
         api_error_set(e, 400, "invalid_field", "customer.wechat_openid",
                       "customer.wechat_openid must be printable ASCII");
         return -1;
@@ -193,7 +185,7 @@ static int validate_project(cJSON *p, struct api_error *e)
     const char *id = get_string(p, "id", "project.id", 1, 64, e);
     if (!id || !get_string(p, "address", "project.address", 1, 200, e))
         return -1;
-    if (!printable_ascii(id)) {
+    if (!ascii_printable(id)) {
         api_error_set(e, 400, "invalid_field", "project.id", "project.id must be printable ASCII");
         return -1;
     }
@@ -235,7 +227,7 @@ static int validate_project(cJSON *p, struct api_error *e)
         const char *w = get_string(s, "wecom_id", field, 0, 64, e);
         if (e->status)
             return -1;
-        if (w && !printable_ascii(w)) {
+        if (w && !ascii_printable(w)) {
             api_error_set(e, 400, "invalid_field", field, "%s must be printable ASCII", field);
             return -1;
         }
@@ -388,7 +380,7 @@ int intake_validate(const struct config *cfg, const struct catalogue *cat,
     const char *key = get_string(doc, "idempotency_key", "idempotency_key", 1, 128, e);
     if (!key)
         goto fail;
-    if (!printable_ascii(key)) {
+    if (!ascii_printable(key)) {
         api_error_set(e, 400, "invalid_field", "idempotency_key",
                       "idempotency_key must be printable ASCII without spaces");
         goto fail;

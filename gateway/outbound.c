@@ -81,9 +81,9 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     struct sock *s = w->data;
     struct outbound *o = s->o;
-    int bits = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
-               (revents & EV_WRITE ? CURL_CSELECT_OUT : 0) |
-               (revents & EV_ERROR ? CURL_CSELECT_ERR : 0);
+    int bits = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
+               ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0) |
+               ((revents & EV_ERROR) ? CURL_CSELECT_ERR : 0);
     int running;
     curl_multi_socket_action(o->multi, s->fd, bits, &running);
     drain(o);
@@ -126,7 +126,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     } else {
         ev_io_stop(o->loop, &sk->io);
     }
-    int ev = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    int ev = ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
     ev_io_init(&sk->io, on_io, s, ev);
     sk->io.data = sk;
     ev_io_start(o->loop, &sk->io);

@@ -58,28 +58,30 @@ static const struct window_def *preferred(const struct config *cfg, const char *
     return pref && *pref && plan_preferred_window(cfg, pref, buf) == 0 ? buf : NULL;
 }
 
+/* The window a message goes in: the customer's preference, else its class. */
+static const struct window_def *message_window(const struct config *cfg, const char *window,
+                                               const char *pref, struct window_def *buf)
+{
+    const struct window_def *p = preferred(cfg, pref, buf);
+    if (p)
+        return p;
+    enum window_class wc = WINCLASS_ANY;
+    window_class_parse(window, &wc);
+    return window_for(cfg, wc);
+}
+
 int64_t plan_message_next(const struct config *cfg, const struct calendar *cal,
                           const char *window, const char *pref, int64_t t)
 {
     struct window_def buf;
-    const struct window_def *p = preferred(cfg, pref, &buf);
-    if (p)
-        return window_next_open(p, cal, t);
-    enum window_class wc = WINCLASS_ANY;
-    window_class_parse(window, &wc);
-    return plan_window_next(cfg, cal, wc, t);
+    return window_next_open(message_window(cfg, window, pref, &buf), cal, t);
 }
 
 int plan_message_contains(const struct config *cfg, const struct calendar *cal,
                           const char *window, const char *pref, int64_t t)
 {
     struct window_def buf;
-    const struct window_def *p = preferred(cfg, pref, &buf);
-    if (p)
-        return window_contains(p, cal, t);
-    enum window_class wc = WINCLASS_ANY;
-    window_class_parse(window, &wc);
-    return plan_window_contains(cfg, cal, wc, t);
+    return window_contains(message_window(cfg, window, pref, &buf), cal, t);
 }
 
 static const char *usable(const struct config *cfg, const char *name, const cJSON *recipient)
@@ -208,8 +210,10 @@ static int plan_messages(const struct config *cfg, const struct calendar *cal,
         int r = plan_one(cfg, cal, cm, base, now, customer, staff, mgr, &out[n], err, errlen);
         if (r < 0)
             return -1;
-        if (r > 0)
+        if (r > 0) {
+            /* cppcheck-suppress unreadVariable ; read by later messages (cm->after) */
             due_of[i] = out[n++].due_at;
+        }
     }
     return (int)n;
 }

@@ -164,6 +164,20 @@ int store_requeue_inflight(struct store *s, int64_t sms_not_before);
 /* Load a trigger's canonical body. Caller frees *body. */
 int store_trigger_body(struct store *s, int64_t trigger_id, char **body);
 
+/* ---- the project manager's page (console.c) ---- */
+/* The projects whose PM is @staff_id (project_staff role pm with that
+ * staff id: the WeCom id, else the phone, else the name, as in the
+ * reports), newest trigger first, at most 200, as a JSON array:
+ * [{"id","address","kickoff_date","customer_name","customer_title",
+ *   "customer_mobile" (masked 138****5678),"last_trigger_at",
+ *   "milestones" (the milestones triggered so far)}].
+ * Caller frees; NULL on a store error. */
+char *store_pm_projects_json(struct store *s, const char *staff_id);
+/* The canonical body of the newest trigger of project @project_id: the
+ * project and customer as the ERP last sent them. Caller frees *body.
+ * HF_OK, HF_ERR_NOTFOUND or HF_ERR_DB. */
+int store_project_last_trigger_body(struct store *s, const char *project_id, char **body);
+
 /* Record the end of one attempt and the message's new state.
  * @next_attempt_at is used when @state is pending (retry / reschedule). */
 struct attempt_rec {

@@ -185,14 +185,16 @@ static const char *const migrations[] = {
     "CREATE INDEX surveys_open ON surveys(state) WHERE state = 'open';",
 
     /* 5: surveys due the same day go out as one message with one link: the
-     * others are merged into the one sent (its page links to them). */
-    "ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
-    "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;",
+     * others are merged into the one sent (its page links to them).
+     * Parenthesised: one migration is several statements in one literal,
+     * which clang's -Wstring-concatenation would take for a missing comma. */
+    ("ALTER TABLE surveys ADD COLUMN merged_into INTEGER REFERENCES surveys(message_id);"
+     "CREATE INDEX surveys_merged ON surveys(merged_into) WHERE merged_into IS NOT NULL;"),
 
     /* 6: the whole catalogue: messages planned by another milestone's
      * schedule carry their occurrence (the 3rd weekly check-in) and the
      * schedule's variables; a customer's own preferred contact window. */
-    "ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
+    ("ALTER TABLE messages ADD COLUMN occurrence INTEGER;"
     "ALTER TABLE messages ADD COLUMN vars TEXT;"
     "ALTER TABLE customers ADD COLUMN preferred_time TEXT;"
     "CREATE INDEX triggers_project_milestone ON triggers(project_id, milestone);"
@@ -206,12 +208,12 @@ static const char *const migrations[] = {
     "  token_name TEXT,"
     "  accepted INTEGER NOT NULL,"
     "  skipped INTEGER NOT NULL,"
-    "  response TEXT NOT NULL);",
+    "  response TEXT NOT NULL);"),
 
     /* 7: staff tasks with deadlines (the refund procedure's steps, tasks.c).
      * A task waiting for another ("after") has no clock (started_at,
      * due_at, remind_at NULL) until that one is marked done. */
-    "CREATE TABLE tasks ("
+    ("CREATE TABLE tasks ("
     "  id INTEGER PRIMARY KEY,"
     "  trigger_id INTEGER NOT NULL REFERENCES triggers(id),"
     "  project_id TEXT NOT NULL,"
@@ -242,7 +244,7 @@ static const char *const migrations[] = {
     "CREATE INDEX tasks_reminder_msg ON tasks(reminder_message_id)"
     "  WHERE reminder_message_id IS NOT NULL;"
     "CREATE INDEX tasks_escalation_msg ON tasks(escalation_message_id)"
-    "  WHERE escalation_message_id IS NOT NULL;",
+    "  WHERE escalation_message_id IS NOT NULL;"),
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -1045,6 +1047,75 @@ int store_trigger_body(struct store *s, int64_t trigger_id, char **body)
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
+    return ret;
+}
+
+/* ---- the project manager's page -------------------------------------------- */
+
+char *store_pm_projects_json(struct store *s, const char *staff_id)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT p.id, p.address, p.kickoff_date, c.name, c.title, c.mobile,"
+            " (SELECT MAX(received_at) FROM triggers WHERE project_id = p.id) AS last,"
+            " (SELECT json_group_array(milestone) FROM (SELECT DISTINCT milestone FROM triggers"
+            "   WHERE project_id = p.id ORDER BY milestone) d)"
+            " FROM projects p JOIN project_staff ps ON ps.project_id = p.id AND ps.role = 'pm'"
+            " LEFT JOIN customers c ON c.id = p.customer_id"
+            " WHERE COALESCE(ps.wecom_id, ps.phone, ps.name) = ?1"
+            " ORDER BY last DESC, p.id LIMIT 200",
+            -1, &q, NULL) != SQLITE_OK) {
+        LOG_ERR("store", "PM projects query failed: %s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    bind_text(q, 1, staff_id);
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        static const char *const names[] = {"id", "address", "kickoff_date", "customer_name",
+                                            "customer_title"};
+        for (int c = 0; c < 5; c++) {
+            const char *v = (const char *)sqlite3_column_text(q, c);
+            if (v)
+                cJSON_AddStringToObject(o, names[c], v);
+            else
+                cJSON_AddNullToObject(o, names[c]);
+        }
+        char masked[24];
+        const char *mobile = (const char *)sqlite3_column_text(q, 5);
+        cJSON_AddStringToObject(o, "customer_mobile", log_mask_phone(mobile, masked));
+        char iso[32];
+        iso8601_format_local(sqlite3_column_int64(q, 6), iso);
+        cJSON_AddStringToObject(o, "last_trigger_at", iso);
+        cJSON *ms = cJSON_Parse((const char *)sqlite3_column_text(q, 7));
+        cJSON_AddItemToObject(o, "milestones", ms ? ms : cJSON_CreateArray());
+        cJSON_AddItemToArray(arr, o);
+    }
+    sqlite3_finalize(q);
+    char *out = rc == SQLITE_DONE ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return out;
+}
+
+int store_project_last_trigger_body(struct store *s, const char *project_id, char **body)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT body FROM triggers WHERE project_id = ?1 ORDER BY id DESC"
+                           " LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return HF_ERR_DB;
+    bind_text(q, 1, project_id);
+    int rc = sqlite3_step(q), ret = HF_ERR_NOTFOUND;
+    if (rc == SQLITE_ROW) {
+        *body = xstrdup((const char *)sqlite3_column_text(q, 0));
+        ret = HF_OK;
+    } else if (rc != SQLITE_DONE) {
+        ret = HF_ERR_DB;
+    }
+    sqlite3_finalize(q);
     return ret;
 }
 

@@ -650,6 +650,7 @@ static char *text_clean(char *s, size_t *len)
     for (;;) {
         if (p < e && (*p == ' ' || *p == '\n'))
             p++;
+        /* cppcheck-suppress knownConditionTrueFalse ; false positive: p and e move in the loop */
         else if (e - p >= 3 && memcmp(p, "\xE3\x80\x80", 3) == 0)
             p += 3;
         else
@@ -658,6 +659,7 @@ static char *text_clean(char *s, size_t *len)
     for (;;) {
         if (e > p && (e[-1] == ' ' || e[-1] == '\n'))
             e--;
+        /* cppcheck-suppress knownConditionTrueFalse ; false positive: p and e move in the loop */
         else if (e - p >= 3 && memcmp(e - 3, "\xE3\x80\x80", 3) == 0)
             e -= 3;
         else
@@ -827,4 +829,18 @@ out:
     free(vals);
     free(vlen);
     return rc;
+}
+
+/* ======================================================================
+ * Helpers shared with the console's pages (console.c)
+ * ====================================================================== */
+
+void page_html_escape(struct buf *b, const char *s)
+{
+    put_esc(b, s);
+}
+
+char *page_form_decode(const char *s, size_t n, size_t *outlen)
+{
+    return form_decode(s, n, outlen);
 }

@@ -42,6 +42,7 @@
 #include <cjson/cJSON.h>
 
 #include "survey_def.h"
+#include "util.h"
 
 /* Limits on what a customer may post (enforced before anything is kept). */
 #define SURVEY_FORM_MAX_BODY 16384  /* bytes of the urlencoded body */
@@ -159,5 +160,14 @@ void survey_page_csp(char *out, size_t outlen);
  */
 int survey_form_parse(const struct survey_def *d, const char *body, size_t len, cJSON **answers,
                       char *field, size_t fieldlen, char *err, size_t errlen);
+
+/* Helpers shared with the console's server-rendered pages (console.c).
+ * page_html_escape: append @s HTML-escaped to @b (text and double-quoted
+ * attributes; invalid UTF-8 -> U+FFFD, control characters dropped; NULL
+ * appends nothing). page_form_decode: decode @n bytes of
+ * application/x-www-form-urlencoded text; NULL on a bad %-escape; caller
+ * frees the result. */
+void page_html_escape(struct buf *b, const char *s);
+char *page_form_decode(const char *s, size_t n, size_t *outlen);
 
 #endif

@@ -474,6 +474,14 @@ size_t utf8_chars(const char *s)
     return n;
 }
 
+int ascii_printable(const char *s)
+{
+    for (; *s; s++)
+        if (*s <= 0x20 || *s >= 0x7f)
+            return 0;
+    return 1;
+}
+
 int mobile_normalize(const char *s, char norm[12])
 {
     if (!s)

@@ -115,6 +115,8 @@ size_t utf8_seq(const unsigned char *p, size_t n);
 int utf8_valid(const char *s, size_t n);
 /* Number of Unicode code points in valid UTF-8 @s. */
 size_t utf8_chars(const char *s);
+/* 1 if @s is printable ASCII without spaces (ids, keys). */
+int ascii_printable(const char *s);
 /* 1 if @s is a mainland China mobile number: 11 digits, 1[3-9]xxxxxxxxx,
  * optionally prefixed by "+86" or "86". *norm gets the 11 digits. */
 int mobile_normalize(const char *s, char norm[12]);

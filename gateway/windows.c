@@ -269,6 +269,7 @@ int64_t window_next_open(const struct window_def *w, const struct calendar *cal,
     if (w->any_time)
         return t;
     int n = w->nspans < WINDOW_MAX_SPANS ? w->nspans : WINDOW_MAX_SPANS;
+    /* cppcheck-suppress knownConditionTrueFalse ; false positive: nspans is 0..WINDOW_MAX_SPANS */
     if (n <= 0)
         return -1;
 

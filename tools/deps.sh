@@ -7,6 +7,10 @@
 # Chromium, Node.js with npm, and a CJK font so the survey page's Chinese
 # renders. A non-root developer machine without them only gets a note (the
 # test skips itself); under CI=true they are required like the rest.
+#
+# The always-on checks (`make lint`, `make fuzz-run`, `make valgrind`, run by
+# .ci/run) need clang (libFuzzer and its sanitizer runtimes come with
+# Debian's clang), cppcheck and valgrind: optional in the same way.
 set -euo pipefail
 
 PKGS=(
@@ -16,6 +20,7 @@ PKGS=(
   tzdata ca-certificates curl python3
 )
 BROWSER_PKGS=(chromium fonts-wqy-microhei)
+CHECK_PKGS=(clang cppcheck valgrind)
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -26,7 +31,7 @@ for p in "${PKGS[@]}"; do
   installed "$p" || missing+=("$p")
 done
 browser_missing=()
-for p in "${BROWSER_PKGS[@]}"; do
+for p in "${BROWSER_PKGS[@]}" "${CHECK_PKGS[@]}"; do
   installed "$p" || browser_missing+=("$p")
 done
 # node and npm are wanted as commands: a Node.js that brings its own npm
@@ -43,7 +48,7 @@ if [ "$(id -u)" -ne 0 ]; then
   all=("${missing[@]}" "${browser_missing[@]}")
   case "${CI:-}" in 1 | true | TRUE | True | yes) ci=1 ;; *) ci=0 ;; esac
   if [ ${#missing[@]} -eq 0 ] && [ $ci -eq 0 ]; then
-    echo "note: the browser test will be skipped; it needs: ${browser_missing[*]}" >&2
+    echo "note: the browser test and the checks of .ci/run need: ${browser_missing[*]}" >&2
     echo "      run as root:  apt-get update && apt-get install -y ${browser_missing[*]}" >&2
     exit 0
   fi

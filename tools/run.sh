@@ -5,6 +5,7 @@
 #
 #   PORT=8080            the gateway's port
 #   SMS_PROVIDER=aliyun  which SMS provider's mock to use: aliyun or tencent
+#   DEMO_DATA=1          load a few demo triggers and answers (0: start empty)
 #   HUIFANG_CLOCK_START  optional: start the gateway's clock at another
 #                        instant (to see survey windows at work)
 #
@@ -104,12 +105,23 @@ if [ ! -s "$RUN/huifangd.port" ]; then
   echo "huifangd did not start (is port $PORT in use? try PORT=8081 make run)"; exit 1
 fi
 
+# Demo data (DEMO_DATA=0 to start empty): a few triggers and survey answers
+# through the real API, so the console has results and a ticket to show.
+if [ "${DEMO_DATA:-1}" = 1 ]; then
+  python3 "$TOP/tools/demo_data.py" "$PORT" "$RUN/huifang.db" || echo "(demo data not loaded)"
+fi
+
 NOW=$(date +%Y-%m-%dT%H:%M:%S%:z)
 HOUR=$(TZ=Asia/Shanghai date +%H)
 cat <<MSG
 
 huifang is running: http://127.0.0.1:$PORT  (store $RUN/huifang.db, mock provider on port $MOCK_PORT:
 WeChat, WeCom and $SMS_PROVIDER SMS with their real protocols and signatures)
+
+Customer service: open http://127.0.0.1:$PORT/console and sign in with the token
+  demo-cs-token-change-me-too   (results, tickets, project timelines, reports, CSV)
+Project manager (phone page): http://127.0.0.1:$PORT/pm with the token
+  demo-pm-token-change-me       (王建国's projects; tap a milestone to report it)
 
 Trigger a milestone (materials delivered and inspected); the customer has a WeChat openid, so the
 notice goes out as a WeChat template message (remove wechat_openid to see the $SMS_PROVIDER SMS,

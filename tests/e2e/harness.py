@@ -13,6 +13,10 @@ Environment:
     BUILD                    where the binaries are (default "build")
     TEST_TIMEOUT_MULTIPLIER  integer factor for every wait (default 1)
     ASAN_OPTIONS etc.        passed through to the programs
+    HUIFANG_VALGRIND=1       run every huifangd under valgrind memcheck
+                             (`make valgrind`): an invalid access, an
+                             uninitialised read or a leak makes it exit
+                             99, which fails the test like any non-zero exit
 
 Run from the repo root:
     python3 -m unittest discover -s tests/e2e -p 'test_*.py'
@@ -40,6 +44,11 @@ BUILD = os.path.join(REPO, os.environ.get("BUILD", "build"))
 HUIFANGD = os.path.join(BUILD, "huifangd")
 MOCK = os.path.join(BUILD, "mock_provider")
 SLOW = int(os.environ.get("TEST_TIMEOUT_MULTIPLIER", "1") or "1")
+# The command prefix for huifangd (the mock is not under test here).
+VALGRIND = (["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+             "--show-leak-kinds=definite,indirect,possible",
+             "--errors-for-leak-kinds=definite,indirect,possible"]
+            if os.environ.get("HUIFANG_VALGRIND") == "1" else [])
 
 READY_TIMEOUT_S = 5.0 * SLOW
 STOP_TIMEOUT_S = 15.0 * SLOW
@@ -452,7 +461,8 @@ class Daemon:
             f.write(("---- run %d (HUIFANG_CLOCK_START=%s) ----\n"
                      % (self.runs, self.clock)).encode())
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HUIFANGD, "-c", self.config_path], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(VALGRIND + [HUIFANGD, "-c", self.config_path],
+                                     stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, env=env)
         try:
             self.port = _wait_ready_file(self.ready, self.proc, "huifangd", self.read_log)
@@ -639,7 +649,8 @@ def run_huifangd(argv, env=None, timeout=20.0):
     e.update({"HUIFANG_SURVEY_SECRET": SURVEY_SECRET, "HUIFANG_WEBHOOK_SECRET": WEBHOOK_SECRET})
     e.pop("HUIFANG_CONFIG", None)
     e.update(env or {})
-    return subprocess.run([HUIFANGD] + list(argv), stdin=subprocess.DEVNULL, capture_output=True,
+    return subprocess.run(VALGRIND + [HUIFANGD] + list(argv), stdin=subprocess.DEVNULL,
+                          capture_output=True,
                           text=True, errors="replace", env=e, timeout=timeout * SLOW)
 
 

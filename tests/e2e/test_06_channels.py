@@ -22,6 +22,7 @@ import shutil
 import unittest
 
 from harness import (CATALOGUE, COMPANY_NAME, COMPANY_PHONE, CST, PUBLIC_URL, SLOW, SURVEY_SECRET,
+                     VALGRIND,
                      TEMPLATES, TRIGGER_TOKEN, TUESDAY_1505, WEBHOOK_SECRET, E2ETestCase,
                      deep_merge, epoch, trigger_body, wait_until)
 
@@ -502,6 +503,9 @@ class SmsTest(ChannelCase):
         ms = m.stats()
         self.assertEqual((ms["received"], ms["accepted"], ms["rejected"]), (2, 2, 0))
 
+    @unittest.skipIf(VALGRIND, "timing: under valgrind a send takes over a second, so sent_at "
+                               "(the answer) is later than the start of the number's minute; "
+                               "the normal and ASan runs check it")
     def test_our_per_number_limit_defers_then_sends(self):
         over = {"channels": {"sms": {"per_number_minute": 1, "per_number_hour": 5,
                                      "per_number_day": 10}}}

@@ -854,6 +854,10 @@ class TicketTest(AnswerCase):
         self.assertError(status, resp, 400, "invalid_field", "note")
         status, resp = self.cs_post(d, path, {"note": ""})
         self.assertError(status, resp, 400, "invalid_field", "note")
+        # JSON that is not an object (the code was read from the freed
+        # document: `make valgrind` found it).
+        status, resp = self.cs_post(d, path, ["note", "x"])
+        self.assertError(status, resp, 400, "invalid_json", "note")
         status, resp = self.cs_get(d, "/v1/tickets?state=closed")
         self.assertError(status, resp, 400, "invalid_field", "state")
         # The admin token may act too; the ticket was untouched until then.

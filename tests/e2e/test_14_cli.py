@@ -91,7 +91,8 @@ class HelpAndExitCodesTest(CliCase):
         self.assertIn("Exit codes:", out)
         for cmd, want in (("trigger", "POST /v1/triggers"), ("results", "--score-min"),
                           ("tickets", "resolve ID --resolution"), ("report", "complaints"),
-                          ("import", "项目编号 project_id"), ("check-config", "--check-config")):
+                          ("import", "项目编号 project_id"), ("check-config", "--check-config"),
+                          ("customer", "--preferred-time")):
             with self.subTest(cmd):
                 rc, out, err, _ = self.huifang(cmd, "--help", token=None)
                 self.assertEqual((rc, err), (0, ""))
@@ -103,7 +104,8 @@ class HelpAndExitCodesTest(CliCase):
     def test_usage_errors_exit_1(self):
         for args in ((), ("frobnicate",), ("results", "--bogus"), ("tickets", "show"),
                      ("tickets", "report", "1"), ("report",), ("report", "weather"),
-                     ("import",), ("trigger", "--milestone", "completion"), ("--nope",)):
+                     ("import",), ("trigger", "--milestone", "completion"), ("--nope",),
+                     ("customer", "C-1"), ("customer", "--preferred-time", "19:00-20:00")):
             with self.subTest(args):
                 rc, out, err, _ = self.huifang(*args)
                 self.assertEqual(rc, 1, (out, err))
@@ -238,6 +240,30 @@ class CommandsTest(CliCase):
         rc, out, err, _ = self.huifang("report", "tickets", token=None)
         self.assertEqual((rc, err), (0, ""))
         self.assertIn("closed_within_clock", out)
+
+    def test_customer_preferred_time(self):
+        m, d = self.start_webhook()
+        status, resp, _ = d.post_trigger(trigger_body("material_inspection"))
+        self.assertEqual(status, 202, resp)
+        rc, out, err, _ = self.huifang("customer", "C-0042", "--preferred-time", "19:00-20:30",
+                                       d=d, token=CS_TOKEN)
+        self.assertEqual(rc, 0, (out, err))
+        self.assertIn("19:00-20:30", out)
+        self.assertEqual(d.scalar("SELECT preferred_time FROM customers WHERE id = 'C-0042'"),
+                         "19:00-20:30")
+        # At night: refused by huifangd (exit 2) naming the field; unknown: 2.
+        rc, out, err, _ = self.huifang("customer", "C-0042", "--preferred-time", "22:00-23:00",
+                                       d=d, token=CS_TOKEN)
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn("preferred_time", err)
+        rc, out, err, _ = self.huifang("--json", "customer", "C-NOPE", "--preferred-time", "none",
+                                       d=d, token=CS_TOKEN)
+        self.assertEqual(rc, 2, (out, err))
+        rc, out, err, _ = self.huifang("--json", "customer", "C-0042", "--preferred-time", "none",
+                                       d=d, token=CS_TOKEN)
+        self.assertEqual((rc, json.loads(out)), (0, {"customer": "C-0042",
+                                                     "preferred_time": None}))
+        self.assertIsNone(d.scalar("SELECT preferred_time FROM customers WHERE id = 'C-0042'"))
 
     def test_check_config(self):
         m, d = self.start_webhook()

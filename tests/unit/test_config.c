@@ -477,6 +477,11 @@ static void test_error_wrong_type(void **state)
     expect_error_with("listen.port", "\"8080\"", "listen.port", "must be a number");
     expect_error_with("listen", "8080", "listen", "must be an object");
     expect_error_with("listen.max_body", "1.5", "listen.max_body", "whole number");
+    /* Found by tests/fuzz/config.c: a number far outside int64_t was cast
+     * before its range was checked (undefined behaviour, caught by UBSan in
+     * `make asan`); it is refused like any other non-integer. */
+    expect_error_with("listen.max_connections", "8e97", "listen.max_connections", "whole number");
+    expect_error_with("dispatch.retry_base", "-1e300", "dispatch.retry_base", "whole number");
     expect_error_with("channels.webhook.enabled", "\"yes\"", "channels.webhook.enabled",
                       "true or false");
     expect_error_with("company.name", "42", "company.name", "non-empty string");

@@ -591,7 +591,10 @@ static void test_parse_http_and_garbage(void **state)
     assert_int_equal(res.outcome, SEND_RETRY);
     assert_string_equal(res.code, "timeout");
 
-    const char *garbage[] = {"", "<html>ok</html>", "{\"errmsg\":\"ok\"}", "[0]", "{\"errcode\":"};
+    /* 1e300 was cast to long unchecked (undefined behaviour), 0.5 read as
+     * success: both are unreadable answers now, msgid or not. */
+    const char *garbage[] = {"", "<html>ok</html>", "{\"errmsg\":\"ok\"}", "[0]", "{\"errcode\":",
+                             "{\"errcode\":1e300}", "{\"errcode\":0.5,\"msgid\":42}"};
     for (size_t i = 0; i < HF_ARRAY_LEN(garbage); i++) {
         parse(f, 200, garbage[i], &res);
         if (res.outcome != SEND_RETRY)

@@ -862,7 +862,7 @@ static void test_decrypt_refuses_tampered(void **state)
     assert_false(sig4_ok(tok, "1700000000", "1234567890", mal, sig));
     char *plain = decrypt_ok(key, mal, W6_APPID, NULL);
     assert_int_equal(plain[0], '=');
-    assert_string_equal(plain + 1, W6_XML + 1);
+    assert_string_equal(plain + 1, &W6_XML[1]);
     free(plain);
     free(mal);
     /* Likewise the last block of W6 is pure padding (bytes 304..319, all
@@ -1000,10 +1000,10 @@ static void test_decrypt_bad_base64(void **state)
     s[strlen(s) - 1] = '\0'; /* '=' dropped: length no longer a multiple of 4 */
     decrypt_refused(key, s, W6_APPID, "-40010");
     free(s);
-    s = xasprintf("%.100s %s", W6_ENC, W6_ENC + 100); /* a space inside */
+    s = xasprintf("%.100s %s", W6_ENC, &W6_ENC[100]); /* a space inside */
     decrypt_refused(key, s, W6_APPID, "-40010");
     free(s);
-    s = xasprintf("%.100s\r\n%s", W6_ENC, W6_ENC + 100);
+    s = xasprintf("%.100s\r\n%s", W6_ENC, &W6_ENC[100]);
     decrypt_refused(key, s, W6_APPID, "-40010");
     free(s);
 

@@ -228,6 +228,9 @@ static void test_token_parse_errors(void **state)
 {
     struct fx *f = *state;
     expect_token_err(f, 200, "{\"errcode\":-1,\"errmsg\":\"system busy\"}", 1, "-1");
+    expect_token_err(f, 200, "{\"errcode\":1e300,\"errmsg\":\"?\"}", 1, "not an integer");
+    expect_token_err(f, 200, "{\"errcode\":0.5,\"access_token\":\"T\",\"expires_in\":7200}", 1,
+                     "not an integer");
     expect_token_err(f, 200, "{\"errcode\":40013,\"errmsg\":\"invalid corpid\"}", 0, "40013");
     expect_token_err(f, 200, "{\"errcode\":40001,\"errmsg\":\"invalid credential\"}", 0, "40001");
     expect_token_err(f, 200, "{\"errcode\":40091,\"errmsg\":\"secret is invalid " SECRET "\"}",
@@ -477,7 +480,10 @@ static void test_parse_http_and_garbage(void **state)
     wecom_adapter.parse_response(&f->cfg, &f->msg, &tr, &res);
     assert_int_equal(res.outcome, SEND_RETRY);
     assert_string_equal(res.code, "transport");
-    const char *garbage[] = {"", "<html/>", "{\"errmsg\":\"ok\"}", "{\"errcode\":\"0\"}"};
+    /* 1e300 and 0.5 were cast to long unchecked (undefined behaviour; a
+     * provider's 0.5 read as success): now unreadable answers. */
+    const char *garbage[] = {"", "<html/>", "{\"errmsg\":\"ok\"}", "{\"errcode\":\"0\"}",
+                             "{\"errcode\":1e300}", "{\"errcode\":-1e300}", "{\"errcode\":0.5}"};
     for (size_t i = 0; i < HF_ARRAY_LEN(garbage); i++) {
         parse(f, 200, garbage[i], &res);
         if (res.outcome != SEND_RETRY)

@@ -3,7 +3,7 @@
  *
  *   main.c      commands, common options, help, exit codes
  *   client.c    talking to huifangd: URL, token, one keep-alive libcurl handle
- *   commands.c  trigger, results, tickets, report, check-config
+ *   commands.c  trigger, results, tickets, report, check-config, customer
  *   import.c    import of the weekly follow-up list (CSV)
  *
  * The tool is a client of huifangd's HTTP API and nothing else: it never
@@ -71,6 +71,7 @@ int cmd_tickets(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_check_config(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_customer(struct cli *c, int argc, char **argv);
 
 /* ---- main.c ------------------------------------------------------------- */
 

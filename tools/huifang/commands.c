@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include <curl/curl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -523,8 +525,9 @@ int cmd_tickets(struct cli *c, int argc, char **argv)
         printf("%-6s %-9s %-8s %-10s %-10s %-26s %s\n", "id", "state", "clock", "project",
                "customer", "next_due_at", "detail");
         const cJSON *t;
-        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "items"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "items")) {
             print_ticket(t);
+        }
     } else {
         /* One ticket, field by field. */
         const cJSON *f;
@@ -734,4 +737,66 @@ int cmd_check_config(struct cli *c, int argc, char **argv)
     if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
         return CLI_USAGE;
     return WEXITSTATUS(status) == 0 ? CLI_OK : CLI_REJECTED;
+}
+
+/* ---- customer ------------------------------------------------------------ */
+
+static const char customer_help[] =
+    "usage: huifang customer ID --preferred-time HH:MM-HH:MM[,HH:MM-HH:MM] | none\n"
+    "\n"
+    "Record when a customer wants to be contacted (\"evenings, please\"): their\n"
+    "surveys go in that time instead of the follow-up windows, on working days,\n"
+    "never at night (the time must lie inside the notice hours). \"none\" goes back\n"
+    "to the default windows. A token with the trigger, cs or admin role.\n";
+
+int cmd_customer(struct cli *c, int argc, char **argv)
+{
+    int rc = begin(c, &argc, argv, customer_help);
+    if (rc >= 0)
+        return rc;
+    static const struct option opts[] = {{"preferred-time", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pref = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o != 'p')
+            return bad_usage(customer_help);
+        pref = optarg;
+    }
+    if (optind + 1 != argc || !pref || !*argv[optind]) {
+        fprintf(stderr, "huifang customer: %s\n",
+                !pref ? "--preferred-time is required" : "one customer id is needed");
+        return bad_usage(customer_help);
+    }
+    if (cli_setup(c) != 0)
+        return CLI_USAGE;
+    struct buf path;
+    buf_init(&path);
+    char *id = curl_easy_escape(NULL, argv[optind], 0); /* one path segment */
+    buf_printf(&path, "/v1/customers/%s/preferences", id ? id : "");
+    curl_free(id);
+    cJSON *b = cJSON_CreateObject();
+    if (strcmp(pref, "none") == 0)
+        cJSON_AddNullToObject(b, "preferred_time");
+    else
+        cJSON_AddStringToObject(b, "preferred_time", pref);
+    char *body = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    struct cli_resp r;
+    if (cli_request(c, "POST", path.data, body, &r) != 0 || r.status != 200) {
+        rc = cli_fail(&r);
+    } else {
+        rc = CLI_OK;
+        if (c->json) {
+            fwrite(r.body.data, 1, r.body.len, stdout);
+            putchar('\n');
+        } else {
+            printf("customer %s: %s\n", argv[optind],
+                   strcmp(pref, "none") == 0 ? "the default follow-up windows" : pref);
+        }
+    }
+    cli_resp_cleanup(&r);
+    free(body);
+    buf_cleanup(&path);
+    return rc;
 }

@@ -458,9 +458,10 @@ int cmd_import(struct cli *c, int argc, char **argv)
             fprintf(stderr, "%s:%d: %s\n", file, rows[i].line, rows[i].why);
 
     /* 2. Send the good ones. */
-    size_t ngood = nrows - nbad, sent = 0, fresh = 0, again = 0, refused = 0;
+    size_t ngood = nrows - nbad, fresh = 0, again = 0, refused = 0;
     int rc = CLI_OK;
     if (!dry) {
+        size_t sent = 0;
         for (size_t i = 0; i < nrows; i++) {
             struct row *r = &rows[i];
             if (!r->body)

@@ -19,6 +19,7 @@ static const char usage[] =
     "  tickets        complaint tickets: list, show, report, resolve\n"
     "  report         milestones, staff, complaints, tickets, trend\n"
     "  import FILE    import the weekly follow-up list (CSV) as triggers\n"
+    "  customer ID    a customer's preferred contact time\n"
     "  check-config   check a huifangd configuration file\n"
     "  help COMMAND   the help of a command (as COMMAND --help)\n"
     "\n"
@@ -79,6 +80,7 @@ static const struct {
 } commands[] = {
     {"trigger", cmd_trigger}, {"results", cmd_results},           {"tickets", cmd_tickets},
     {"report", cmd_report},   {"check-config", cmd_check_config}, {"import", cmd_import},
+    {"customer", cmd_customer},
 };
 
 int main(int argc, char **argv)

@@ -540,6 +540,7 @@ static void handle_send(struct mock *m, struct mock_req *r, struct mock_resp *ou
         cJSON_AddStringToObject(st, "Message", ncode ? limit_message(ncode) : "send success");
         cJSON_AddStringToObject(st, "IsoCode", ncode ? "" : "CN");
         cJSON_AddItemToArray(statuses, st);
+        /* cppcheck-suppress variableScope ; only used inside LOG_INFO's level check */
         char masked[24];
         LOG_INFO(TC_TAG, "number=%s code=%s session=%s", log_mask_phone(mobile, masked),
                  ncode ? ncode : "Ok", session);

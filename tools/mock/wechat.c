@@ -367,9 +367,8 @@ static void handle_wechat_stable_token(struct mock *m, struct mock_req *r, struc
             answer_err(m, out, 45009, "reach max api daily quota limit");
             goto out;
         }
-        if (cur && wx.last_force_ms && now_ms - wx.last_force_ms < WX_FORCE_GAP_MS) {
-            force = 0; /* too soon: nothing is refreshed */
-        } else {
+        /* Too soon after the last forced refresh: nothing is refreshed. */
+        if (!(cur && wx.last_force_ms && now_ms - wx.last_force_ms < WX_FORCE_GAP_MS)) {
             for (size_t i = 0; i < wx.ntoks; i++)
                 if (wx.toks[i].kind == TOK_STABLE)
                     wx.toks[i].revoked = 1;
