@@ -55,7 +55,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Igateway -Iadapters $(PKG
 LEAF_SRCS := gateway/util.c gateway/log.c
 CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/template.c \
              gateway/catalogue.c gateway/catalogue_check.c gateway/plan.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c \
-             gateway/metrics.c \
+             gateway/store_cluster.c gateway/cluster.c gateway/metrics.c \
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
@@ -101,7 +101,7 @@ test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gatewa
 test_catalogue_OBJS := gateway/catalogue.c gateway/catalogue_check.c gateway/survey_token.c \
                        gateway/template.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
-test_store_OBJS := gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/store_read.c gateway/util.c gateway/log.c
+test_store_OBJS := gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/store_read.c gateway/store_cluster.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
 test_intake_OBJS := gateway/intake.c gateway/campaign.c gateway/tasks.c gateway/plan.c \
                     gateway/http_error.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/store_read.c \

@@ -74,6 +74,10 @@ static enum http_result get_healthz(struct gateway *gw, struct http_request *req
                                 "add next year's official arrangement to the holidays file; until "
                                 "then weekends are treated as the only rest days");
     cJSON_AddNumberToObject(o, "in_flight", (double)dispatch_in_flight(gw->disp));
+    cJSON *cl = cJSON_AddObjectToObject(o, "instance");
+    cJSON_AddStringToObject(cl, "id", gw->instance_id);
+    cJSON_AddBoolToObject(cl, "cron_leader", cluster_is_cron_leader(gw));
+    cJSON_AddNumberToObject(cl, "lease_s", (double)((gw->cfg->lease_ms + 999) / 1000));
     resp->status = gw->stopping || !db_ok ? 503 : 200;
     resp->body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -176,6 +180,10 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
     buf_puts(&b, "# HELP huifang_holiday_calendar_days_ahead Days ahead the holiday file covers "
                  "(warns below 60).\n# TYPE huifang_holiday_calendar_days_ahead gauge\n");
     buf_printf(&b, "huifang_holiday_calendar_days_ahead %d\n", gw->calendar_days_ahead);
+    buf_puts(&b, "# HELP huifang_instance This instance (its id) and whether it runs the cron "
+                 "jobs that write (ticket clocks, reminders).\n# TYPE huifang_instance gauge\n");
+    buf_printf(&b, "huifang_instance{id=\"%s\",cron_leader=\"%s\"} 1\n", gw->instance_id,
+               cluster_is_cron_leader(gw) ? "true" : "false");
     tasks_metrics(gw, &b);
     resp->status = 200;
     resp->body = buf_steal(&b);

@@ -74,6 +74,9 @@ static const struct cfg_opt opts[] = {
     {"store.path", CFG_PATH, CFG_NULLABLE, F(database), 0, 0, NULL, NULL},
     {"store.url", CFG_SECRET, CFG_NULLABLE, F(database_url), 0, 0, NULL, NULL},
     {"store.synchronous", CFG_SYNC, 0, F(synchronous_full), 0, 0, "full", NULL},
+    /* At least a few 1 s lease renewals long; at most what a crashed
+     * instance's customers may reasonably wait. */
+    {"store.lease", CFG_DURATION, 0, F(lease_ms), 3000, 600000, "30s", NULL},
     {"company.name", CFG_STRING, CFG_REQUIRED, F(company_name), 0, 0, NULL, NULL},
     {"company.phone", CFG_STRING, CFG_REQUIRED, F(company_phone), 0, 0, NULL, NULL},
     {"campaign.opt_out_text", CFG_STRING, 0, F(opt_out_text), 0, 0, "回复TD退订", NULL},

@@ -63,6 +63,8 @@ struct config {
     char *database;                  /* SQLite file, or NULL with database_url */
     char *database_url;              /* postgresql://... (a secret: may hold a password) */
     int synchronous_full;            /* 1: synchronous=FULL (a 2xx survives power loss) */
+    int64_t lease_ms;                /* PostgreSQL, several instances: how long a silent
+                                        instance keeps its claims (cluster.h) */
 
     /* company.* */
     char *company_name;

@@ -17,6 +17,7 @@
  */
 #include "gateway.h"
 #include "api.h"
+#include "cluster.h"
 #include "console_session.h"
 #include "dispatch.h"
 #include "http_server.h"
@@ -201,14 +202,18 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
                  outbound_in_flight(gw->out));
         outbound_cancel_all(gw->out);
     }
+    /* The lease is renewed while draining too: in-flight sends are ours. */
+    cluster_cron(gw);
     if (!gw->stopping)
         tokens_cron(gw->tokens);
+    /* Cron jobs that write run on one instance at a time (cluster.h). */
+    int leader = cluster_is_cron_leader(gw);
     static int64_t last_survey_cron;
-    if (!gw->stopping)
+    if (!gw->stopping && leader)
         tickets_cron(gw);
-    if (!gw->stopping && tasks_cron(gw) > 0)
+    if (!gw->stopping && leader && tasks_cron(gw) > 0)
         dispatch_kick(gw->disp);
-    if (!gw->stopping && now - last_survey_cron >= 60 * 1000) {
+    if (!gw->stopping && leader && now - last_survey_cron >= 60 * 1000) {
         last_survey_cron = now;
         dispatch_surveys_cron(gw->disp);
     }
@@ -241,21 +246,13 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "%s", err);
         goto fail;
     }
-    /* An SMS that was in flight when the last run died may have been
-     * accepted: Aliyun and Tencent do not deduplicate, so resending it at
-     * once would reach the handset twice. Where the provider's receipt
-     * names our id (Aliyun's SmsReport carries OutId = hf-<id>) and
-     * receipts are wired up, the message waits receipt_grace for it: a
-     * receipt settles it (delivered or failed) and it is never resent; no
-     * receipt, and it is sent again. Tencent's status push names only its
-     * own SerialNo, which a cut-short answer never gave us. */
-    int64_t grace = dispatch_receipt_grace_s(cfg);
-    int64_t sms_not_before = grace > 0 ? clock_now() + grace : 0;
-    int requeued = store_requeue_inflight(gw->store, sms_not_before);
-    if (requeued > 0)
-        LOG_WARN("main", "recovered %d messages that were in flight when the last run ended%s",
-                 requeued, sms_not_before ? " (SMS among them wait for their receipts first)"
-                                          : "");
+    /* This instance's id and lease, and what an earlier run left in
+     * flight (cluster.c: all of it on SQLite, expired claims only on
+     * PostgreSQL, SMS after their receipt grace). */
+    if (cluster_start(gw) != 0) {
+        LOG_ERR("main", "the store failed while recovering in-flight messages");
+        goto fail;
+    }
     gw->out = outbound_new(gw->loop, cfg);
     if (!gw->out) {
         LOG_ERR("main", "cannot create the outbound HTTP client");
@@ -292,9 +289,10 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
     }
     char store_name[256]; /* a PostgreSQL URL without its password */
     store_describe(gw->store, store_name, sizeof store_name);
-    LOG_INFO("main", "listening on http://%s:%d store=%s schema=%d milestones=%zu tz=%s",
+    LOG_INFO("main", "listening on http://%s:%d store=%s schema=%d milestones=%zu tz=%s"
+             " instance=%s",
              cfg->listen_address, port, store_name, store_schema_version(gw->store),
-             gw->cat->n, cfg->timezone);
+             gw->cat->n, cfg->timezone, gw->instance_id);
     dispatch_kick(gw->disp);
     return gw;
 fail:
@@ -330,6 +328,7 @@ void gateway_free(struct gateway *gw)
     tokens_free(gw->tokens);
     console_sessions_free(gw->sessions);
     dispatch_free(gw->disp);
+    cluster_stop(gw);
     store_close(gw->store);
     catalogue_free(gw->cat);
     calendar_free(gw->cal);

@@ -73,6 +73,9 @@ struct trigger_rec {
     const char *body;          /* canonical JSON, the variables for rendering */
     const char *token_name;    /* which API token sent it */
 };
+/* HF_OK with *id; HF_ERR_CONFLICT when the idempotency key is already
+ * stored (another instance committed it after this one looked it up);
+ * HF_ERR_DB. */
 int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *id);
 int store_trigger_set_response(struct store *s, int64_t id, const char *response);
 
@@ -147,10 +150,15 @@ struct message_row {
     char preferred[96];     /* a customer survey: the customer's preferred time, or "" */
 };
 
+/* This instance's id (cluster.c), recorded on every claim it makes.
+ * Copied; "" until set. */
+void store_set_owner(struct store *s, const char *instance_id);
 /* Claim up to @limit pending messages whose next attempt is due at @now,
- * oldest first, marking them "sending" and counting the attempt. Run
- * inside the caller's transaction or alone. Fills @out (caller provides
- * @limit rows) and returns how many, or -1 on error. */
+ * oldest first, marking them "sending", owned by this instance
+ * (store_set_owner), and counting the attempt. Run inside the caller's
+ * transaction or alone. On PostgreSQL several instances claim at once and
+ * never get the same message (FOR UPDATE SKIP LOCKED). Fills @out (caller
+ * provides @limit rows) and returns how many, or -1 on error. */
 int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out);
 /* Earliest next_attempt_at of a pending message, or -1 when none. */
 int64_t store_next_due(struct store *s);
@@ -160,6 +168,29 @@ int64_t store_next_due(struct store *s);
  * short, and its delivery receipt, which settles the message, gets that
  * long to arrive. Returns how many, or -1. */
 int store_requeue_inflight(struct store *s, int64_t sms_not_before);
+/* The same for several instances (PostgreSQL): only the "sending" messages
+ * whose owner's lease (store_instance_heartbeat) ended before @now, or
+ * that name no owner, go back to "pending", SMS among them not before
+ * @sms_not_before as above. Returns how many, or -1. */
+int store_requeue_expired(struct store *s, int64_t now, int64_t sms_not_before);
+
+/* ---- several instances (store_cluster.c) ---- */
+/* Record that instance @id is alive until @lease_until (UTC seconds),
+ * creating its row (started @now) the first time. HF_OK or HF_ERR_DB. */
+int store_instance_heartbeat(struct store *s, const char *id, int64_t now, int64_t lease_until);
+/* A clean stop: drop @id's lease so that what it still held is claimable
+ * at once. HF_OK or HF_ERR_DB. */
+int store_instance_leave(struct store *s, const char *id);
+/* Whether this connection holds the cluster's cron lock (taking it when
+ * free): 1 yes, 0 another instance holds it, -1 on error. PostgreSQL: a
+ * session-level advisory lock, released by the server when the holder's
+ * connection ends (a crash included). SQLite: always 1 (one instance). */
+int store_cron_leader(struct store *s);
+/* The live instances (lease not ended at @now), as @cb(arg, id, started_at,
+ * lease_until). Returns how many, or -1. */
+int store_instances(struct store *s, int64_t now,
+                    void (*cb)(void *arg, const char *id, int64_t started_at, int64_t lease_until),
+                    void *arg);
 
 /* Load a trigger's canonical body. Caller frees *body. */
 int store_trigger_body(struct store *s, int64_t trigger_id, char **body);

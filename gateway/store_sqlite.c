@@ -245,6 +245,15 @@ static const char *const migrations[] = {
     "  WHERE reminder_message_id IS NOT NULL;"
     "CREATE INDEX tasks_escalation_msg ON tasks(escalation_message_id)"
     "  WHERE escalation_message_id IS NOT NULL;"),
+
+    /* 8: several instances on one PostgreSQL (issue 9): a claimed message
+     * names its owner, and each live instance keeps a lease row; a claim
+     * whose owner's lease ran out is claimable again (store_cluster.c). */
+    ("ALTER TABLE messages ADD COLUMN claimed_by TEXT;"
+    "CREATE TABLE instances ("
+    "  id TEXT PRIMARY KEY,"
+    "  started_at INTEGER NOT NULL,"
+    "  lease_until INTEGER NOT NULL);"),
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -267,8 +276,10 @@ enum stmt_id {
     ST_MESSAGE_INSERT,
     ST_CLAIM_SELECT,
     ST_CLAIM_UPDATE,
+    ST_CLAIM_PG,
     ST_NEXT_DUE,
     ST_REQUEUE,
+    ST_REQUEUE_EXPIRED,
     ST_ATTEMPT_INSERT,
     ST_MESSAGE_FINISH,
     ST_MESSAGE_RESCHEDULE,
@@ -360,21 +371,45 @@ static const char *const stmt_sql[ST__COUNT] = {
         "INSERT INTO messages (trigger_id, milestone, message, kind, recipient, channel, window,"
         " state, due_at, expires_at, next_attempt_at, created_at, updated_at, occurrence, vars)"
         " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10,?11,?12)",
+#define CLAIM_COLUMNS                                                                        \
+    "id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"          \
+    " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"                 \
+    " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"    \
+    "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"  \
+    " END"
+    /* SQLite: one writer at a time (BEGIN IMMEDIATE), so select then update. */
     [ST_CLAIM_SELECT] =
-        "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
-        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"
-        " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"
-        "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"
-        " END FROM messages"
+        "SELECT " CLAIM_COLUMNS " FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
-                        " updated_at = ?2 WHERE id = ?1",
+                        " updated_at = ?2, claimed_by = ?3 WHERE id = ?1",
+    /* PostgreSQL: instances claim at the same time; each locks the due rows
+     * no other holds (SKIP LOCKED) and marks them its own in one statement.
+     * The attempts returned are those before the claim, as above. */
+    [ST_CLAIM_PG] =
+        "WITH due AS (SELECT id FROM messages WHERE state = 'pending' AND next_attempt_at <= ?1"
+        "   ORDER BY next_attempt_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED),"
+        " claimed AS (UPDATE messages m SET state = 'sending', attempts = m.attempts + 1,"
+        "   updated_at = ?1, claimed_by = ?3 FROM due WHERE m.id = due.id"
+        "   RETURNING m.id, m.trigger_id, m.milestone, m.message, m.kind, m.recipient, m.channel,"
+        "   m.window, m.due_at, m.expires_at, m.next_attempt_at, m.attempts - 1 AS attempts,"
+        "   m.survey_id, m.vars)"
+        " SELECT " CLAIM_COLUMNS " FROM claimed ORDER BY next_attempt_at, id",
+#undef CLAIM_COLUMNS
     [ST_NEXT_DUE] = "SELECT MIN(next_attempt_at) FROM messages WHERE state = 'pending'",
     /* The interrupted attempt still counts: a message that crashed the
      * daemon every time must reach max_attempts, not loop forever. */
-    [ST_REQUEUE] = "UPDATE messages SET state = 'pending',"
-                   " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"
-                   " THEN ?1 ELSE next_attempt_at END WHERE state = 'sending'",
+#define REQUEUE_SET                                                                          \
+    "UPDATE messages SET state = 'pending', claimed_by = NULL,"                                \
+    " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"                  \
+    " THEN ?1 ELSE next_attempt_at END"
+    [ST_REQUEUE] = REQUEUE_SET " WHERE state = 'sending'",
+    /* Several instances (PostgreSQL): only the claims whose owner's lease
+     * ran out (or that name no owner: left by a version before leases). */
+    [ST_REQUEUE_EXPIRED] =
+        REQUEUE_SET " WHERE state = 'sending' AND (claimed_by IS NULL OR NOT EXISTS"
+        " (SELECT 1 FROM instances i WHERE i.id = messages.claimed_by AND i.lease_until >= ?2))",
+#undef REQUEUE_SET
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
         " code, provider_id, error, adapter, request_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -553,6 +588,7 @@ struct store {
     sqlite3_stmt *st[ST__COUNT];  /* prepared lazily, finalized at close */
     sqlite3_stmt *task_st[STORE_TASK_STMTS]; /* the same for the tasks block */
     int version;                  /* schema version after migrations */
+    char owner[96];               /* this instance's id: claims are marked with it */
     char where[256];              /* the path or URL, without a password */
 };
 
@@ -772,10 +808,18 @@ int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *
     sqlite3_bind_int64(q, 7, t->received_at);
     bind_text(q, 8, t->token_name);
     bind_text(q, 9, t->body);
-    int rc = exec_stmt(s, q);
-    if (rc == HF_OK)
+    int rc = sqlite3_step(q);
+    int ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc == SQLITE_DONE) {
         *id = sqlite3_last_insert_rowid(s->db);
-    return rc;
+        return HF_OK;
+    }
+    if (ext == SQLITE_CONSTRAINT_UNIQUE)
+        return HF_ERR_CONFLICT; /* another instance stored this key since our lookup */
+    LOG_ERR("store", "trigger insert failed: %s", sqlite3_errmsg(s->db));
+    return HF_ERR_DB;
 }
 
 int store_trigger_set_response(struct store *s, int64_t id, const char *response)
@@ -968,11 +1012,19 @@ int store_message_already_sent(struct store *s, const char *project_id,
 
 /* ---- outbox ----------------------------------------------------------- */
 
+void store_set_owner(struct store *s, const char *instance_id)
+{
+    snprintf(s->owner, sizeof s->owner, "%s", instance_id);
+}
+
 int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out)
 {
-    sqlite3_stmt *q = stmt(s, ST_CLAIM_SELECT);
+    int pg = store_db_is_pg(s->db);
+    sqlite3_stmt *q = stmt(s, pg ? ST_CLAIM_PG : ST_CLAIM_SELECT);
     sqlite3_bind_int64(q, 1, now);
     sqlite3_bind_int(q, 2, limit);
+    if (pg)
+        bind_text(q, 3, s->owner);
     int n = 0, rc = SQLITE_DONE;
     while (n < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         struct message_row *m = &out[n++];
@@ -1001,10 +1053,11 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; !pg && i < n; i++) {
         sqlite3_stmt *u = stmt(s, ST_CLAIM_UPDATE);
         sqlite3_bind_int64(u, 1, out[i].id);
         sqlite3_bind_int64(u, 2, now);
+        bind_text(u, 3, s->owner);
         if (exec_stmt(s, u) != HF_OK)
             return -1;
     }
@@ -1029,6 +1082,21 @@ int store_requeue_inflight(struct store *s, int64_t sms_not_before)
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
         LOG_ERR("store", "requeue in-flight messages: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return sqlite3_changes(s->db);
+}
+
+int store_requeue_expired(struct store *s, int64_t now, int64_t sms_not_before)
+{
+    sqlite3_stmt *q = stmt(s, ST_REQUEUE_EXPIRED);
+    sqlite3_bind_int64(q, 1, sms_not_before);
+    sqlite3_bind_int64(q, 2, now);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc != SQLITE_DONE) {
+        LOG_ERR("store", "requeue expired claims: %s", sqlite3_errmsg(s->db));
         return -1;
     }
     return sqlite3_changes(s->db);

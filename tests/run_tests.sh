@@ -70,7 +70,7 @@ fi
 # retries, restarts and answers with each daemon on its own database.
 # Without the server package: a note on a developer machine, a failure
 # under CI=true (tools/deps.sh installs it).
-PG_E2E=${PG_E2E:-test_01_intake test_02_send test_03_retry test_04_restart test_07_receipts test_08_answers test_13_api test_16_store}
+PG_E2E=${PG_E2E:-test_01_intake test_02_send test_03_retry test_04_restart test_07_receipts test_08_answers test_13_api test_16_store test_24_cluster}
 pg_dir=
 stop_pg() { [ -n "$pg_dir" ] && tests/pg_server.sh stop "$pg_dir"; pg_dir=; }
 trap stop_pg EXIT

@@ -382,13 +382,20 @@ class Daemon:
     """One huifangd with its own config, database and log in a temp dir.
 
     The process can be stopped and started again on the same database
-    (restart()), with another test clock if wanted."""
+    (restart()), with another test clock if wanted. @share_db: another
+    Daemon on PostgreSQL whose database this one uses too (several
+    instances of one deployment); that one drops it."""
 
-    def __init__(self, mock=None, clock=TUESDAY_1505, overrides=None, env=None, start=True):
+    def __init__(self, mock=None, clock=TUESDAY_1505, overrides=None, env=None, start=True,
+                 share_db=None):
         self.dir = tempfile.mkdtemp(prefix="huifangd_")
         self.db_path = os.path.join(self.dir, "huifang.db")
         self.pg_url = None
-        if PG_URL:
+        self.owns_db = share_db is None
+        if share_db is not None:
+            assert share_db.pg_url, "sharing a database needs PostgreSQL (HUIFANG_TEST_PG=1)"
+            self.pg_url = share_db.pg_url
+        elif PG_URL:
             name = "hf_" + uuid.uuid4().hex[:16]
             psql(PG_URL, "CREATE DATABASE %s" % name)
             self.pg_url = _pg_url_db(PG_URL, name)
@@ -537,7 +544,7 @@ class Daemon:
         finally:
             self.log_text = self.read_log()
             shutil.rmtree(self.dir, ignore_errors=True)
-            if self.pg_url:
+            if self.pg_url and self.owns_db:
                 psql(PG_URL, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_url.rsplit("/", 1)[1])
 
     def read_log(self):
