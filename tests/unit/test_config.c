@@ -231,6 +231,7 @@ static void test_minimal_loads_with_documented_defaults(void **state)
     assert_string_equal(c->timezone, "Asia/Shanghai");
     assert_int_equal(c->log_level, LOG_LVL_INFO);
     assert_int_equal(c->synchronous_full, 1);
+    assert_int_equal(c->lease_ms, 30000);
     assert_string_equal(c->company_name, "安居装饰");
     assert_string_equal(c->company_phone, "400-800-1234");
     /* survey 10:30-11:40 + 15:00-18:00, notice 08:00-21:00 */
@@ -533,6 +534,11 @@ static void test_error_out_of_range(void **state)
     expect_error_with("listen.max_body", "100", "listen.max_body", "out of range");
     expect_error_with("dispatch.max_attempts", "0", "dispatch.max_attempts", "out of range");
     expect_error_with("survey.validity", "\"100d\"", "survey.validity", "out of range");
+    /* A lease shorter than a few 1 s renewals would expire under a live
+     * instance. */
+    expect_error_with("store.lease", "\"2s\"", "store.lease", "out of range (3000 ms .. 600000 ms)");
+    expect_error_with("store.lease", "\"2h\"", "store.lease", "out of range");
+    expect_error_with("store.lease", "\"soon\"", "store.lease", "'soon' is not a duration");
 }
 
 static void test_error_bad_duration(void **state)

@@ -434,7 +434,9 @@ static void test_trigger_duplicate_idem_key_fails(void **state)
 {
     struct fx *f = *state;
     int64_t id = -7;
-    assert_int_not_equal(insert_trigger(f->s, "erp-1", &id), HF_OK);
+    /* HF_ERR_CONFLICT: intake answers it as a replay (another instance
+     * stored the key first). */
+    assert_int_equal(insert_trigger(f->s, "erp-1", &id), HF_ERR_CONFLICT);
     assert_int_equal(id, -7); /* untouched on failure */
     expect_int(f, "SELECT COUNT(*) FROM triggers WHERE idem_key = 'erp-1'", 1);
     /* The connection is still usable afterwards. */
@@ -660,6 +662,94 @@ static void test_requeue_holds_sms_for_receipts(void **state)
         expect_int(f, sql, want[i].next);
     }
     assert_int_equal(store_next_due(f->s), NOW - 10);
+}
+
+/* Several instances: a claim is its owner's while the owner's lease runs;
+ * once it ended (or with no owner named) it goes back to pending, SMS
+ * after their receipt grace as at start. */
+static void test_requeue_expired_only_after_the_lease(void **state)
+{
+    struct fx *f = *state;
+    int64_t a1 = add_message(f, "webhook", NOW - 10);
+    int64_t b1 = add_message(f, "webhook", NOW - 9);
+    int64_t b2 = add_message(f, "sms", NOW - 8);
+    struct message_row rows[4];
+    assert_int_equal(store_instance_heartbeat(f->s, "host-a:1:aa", NOW, NOW + 30), HF_OK);
+    assert_int_equal(store_instance_heartbeat(f->s, "host-b:2:bb", NOW, NOW + 5), HF_OK);
+    store_set_owner(f->s, "host-a:1:aa");
+    assert_int_equal(store_claim_due(f->s, NOW, 1, rows), 1);
+    assert_int_equal(rows[0].id, a1);
+    store_set_owner(f->s, "host-b:2:bb");
+    assert_int_equal(store_claim_due(f->s, NOW, 4, rows), 2);
+    expect_text(f, "SELECT claimed_by FROM messages ORDER BY id LIMIT 1", "host-a:1:aa");
+    /* Both leases run: nothing moves. */
+    assert_int_equal(store_requeue_expired(f->s, NOW + 5, NOW + 125), 0);
+    /* b renewed its lease once, then went silent. */
+    assert_int_equal(store_instance_heartbeat(f->s, "host-b:2:bb", NOW + 3, NOW + 8), HF_OK);
+    assert_int_equal(store_requeue_expired(f->s, NOW + 8, NOW + 128), 0);
+    assert_int_equal(store_requeue_expired(f->s, NOW + 9, NOW + 129), 2);
+    expect_state(f, a1, MSG_SENDING);
+    expect_state(f, b1, MSG_PENDING);
+    expect_state(f, b2, MSG_PENDING);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT next_attempt_at FROM messages WHERE id = %lld",
+             (long long)b2);
+    expect_int(f, sql, NOW + 129); /* the SMS waits for its receipt */
+    snprintf(sql, sizeof sql, "SELECT attempts FROM messages WHERE id = %lld", (long long)b1);
+    expect_int(f, sql, 1); /* the cut-short attempt counts */
+    expect_int(f, "SELECT COUNT(*) FROM messages WHERE claimed_by = 'host-b:2:bb'", 0);
+    /* A clean stop drops the lease: a's claim is claimable at once. */
+    assert_int_equal(store_instance_leave(f->s, "host-a:1:aa"), HF_OK);
+    assert_int_equal(store_requeue_expired(f->s, NOW + 10, 0), 1);
+    expect_state(f, a1, MSG_PENDING);
+    /* A claim that names no owner (made before leases existed) is expired. */
+    store_set_owner(f->s, "");
+    assert_int_equal(store_claim_due(f->s, NOW + 10, 1, rows), 1);
+    assert_int_equal(store_instance_heartbeat(f->s, "", NOW, NOW + 60), HF_OK);
+    expect_int(f, "SELECT COUNT(*) FROM instances", 2);
+}
+
+/* PostgreSQL: two connections claiming at the same time never get the same
+ * message; the cron lock has one holder, released with its connection. On
+ * SQLite (one instance) the claim is single-writer and the lock always
+ * ours. */
+static void test_two_instances_claim_apart_and_one_holds_the_cron_lock(void **state)
+{
+    struct fx *f = *state;
+    if (!pg_url) {
+        assert_int_equal(store_cron_leader(f->s), 1);
+        assert_int_equal(store_cron_leader(f->s), 1);
+        return;
+    }
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = add_message(f, "webhook", NOW - 10 + i);
+    struct store *other = open_ok(f->path);
+    struct message_row rows[4], orows[4];
+    store_set_owner(f->s, "one");
+    store_set_owner(other, "two");
+    /* "one" holds its claim open (not committed) while "two" claims. */
+    assert_int_equal(store_begin(f->s), HF_OK);
+    assert_int_equal(store_claim_due(f->s, NOW, 2, rows), 2);
+    assert_int_equal(store_claim_due(other, NOW, 4, orows), 1);
+    assert_int_equal(orows[0].id, ids[2]);
+    assert_int_equal(store_commit(f->s), HF_OK);
+    assert_int_equal(rows[0].id, ids[0]);
+    assert_int_equal(rows[1].id, ids[1]);
+    assert_int_equal(rows[0].attempts, 1);
+    assert_int_equal(store_claim_due(other, NOW, 4, orows), 0);
+    expect_int(f, "SELECT COUNT(*) FROM messages WHERE claimed_by = 'one'", 2);
+    expect_int(f, "SELECT COUNT(*) FROM messages WHERE claimed_by = 'two'", 1);
+
+    assert_int_equal(store_cron_leader(f->s), 1);
+    assert_int_equal(store_cron_leader(other), 0);
+    assert_int_equal(store_cron_leader(f->s), 1); /* asked again: still ours */
+    assert_int_equal(store_cron_leader(other), 0);
+    store_close(f->s); /* the holder's connection ends */
+    f->s = NULL;
+    assert_int_equal(store_cron_leader(other), 1);
+    f->s = other;
+    expect_int(f, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'", 1);
 }
 
 static void test_attempt_finish_sent(void **state)
@@ -955,6 +1045,8 @@ int main(void)
         T(test_next_due),
         T(test_requeue_inflight_after_crash),
         T(test_requeue_holds_sms_for_receipts),
+        T(test_requeue_expired_only_after_the_lease),
+        T(test_two_instances_claim_apart_and_one_holds_the_cron_lock),
         T(test_attempt_finish_sent),
         T(test_attempt_finish_failed),
         T(test_attempt_finish_retry_later),
