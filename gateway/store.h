@@ -389,7 +389,8 @@ struct merge_candidate {
 int store_surveys_due_today(struct store *s, const char *customer_id, int64_t carrier,
                             int64_t day_end, struct merge_candidate *out, int max);
 /* Survey message @id goes with @carrier: it is not sent itself (cancelled,
- * code "merged") and its survey is reached from the carrier's page. */
+ * code "merged") and its survey is reached from the carrier's page. A
+ * message another instance has claimed meanwhile is left alone. */
 int store_survey_merge(struct store *s, int64_t id, int64_t carrier, int64_t now);
 struct merged_survey {
     int64_t id, expires_at;

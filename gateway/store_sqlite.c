@@ -502,7 +502,9 @@ static const char *const stmt_sql[ST__COUNT] = {
         "UPDATE messages SET state = 'cancelled', last_code = 'merged', last_error = ?2,"
         " updated_at = ?3,"
         " attempts = CASE WHEN state = 'sending' THEN MAX(attempts - 1, 0) ELSE attempts END"
-        " WHERE id = ?1 AND state IN ('pending', 'sending')",
+        /* "sending" only when this instance claimed it: another instance
+         * may be sending it right now (several instances, PostgreSQL). */
+        " WHERE id = ?1 AND (state = 'pending' OR (state = 'sending' AND claimed_by = ?4))",
     [ST_SURVEY_MERGE] = "UPDATE surveys SET merged_into = ?2 WHERE message_id = ?1",
     [ST_SURVEY_BY_EXTEND] =
         "SELECT message_id FROM surveys WHERE mobile = ?1 AND expires_at > ?2"
@@ -1750,9 +1752,12 @@ int store_survey_merge(struct store *s, int64_t id, int64_t carrier, int64_t now
     sqlite3_bind_int64(q, 1, id);
     bind_text(q, 2, why);
     sqlite3_bind_int64(q, 3, now);
+    bind_text(q, 4, s->owner);
     int rc = exec_stmt(s, q);
     if (rc != HF_OK)
         return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return HF_OK; /* claimed by another instance meanwhile: it goes on its own */
     q = stmt(s, ST_SURVEY_MERGE);
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, carrier);
