@@ -42,6 +42,7 @@ struct entry {
     double retry_s;                /* backoff for failed fetches */
     ev_timer retry;                /* re-fetch after a transient failure */
     ev_timer poll;                 /* another instance fetches: re-read the store */
+    int64_t poll_since_ms;         /* monotonic start of this wait for another instance, 0 */
     struct waiter *waiters;
     struct entry *next;
 };
@@ -287,7 +288,8 @@ static void fetch(struct entry *e)
  *  1. the store may hold one already (another instance fetched it);
  *  2. else take the lock and fetch, unless the store got one meanwhile;
  *  3. another instance holds the lock: it is fetching, so poll the store
- *     (on_poll calls this again) instead of fetching too.
+ *     (on_poll calls this again) instead of fetching too; after twice the
+ *     request timeout + 10 s the holder is stuck: fetch without the lock.
  * Nothing happens while this instance fetches, backs off or polls.
  */
 static void obtain(struct entry *e, int ahead)
@@ -299,11 +301,13 @@ static void obtain(struct entry *e, int ahead)
     e->ahead = ahead;
     reread(e);
     if (satisfied(e, ahead)) {
+        e->poll_since_ms = 0;
         answer_all(e, e->token, NULL);
         return;
     }
     int rc = e->locked ? HF_OK : store_token_lock(gw->store, e->key);
     if (rc == HF_OK) {
+        e->poll_since_ms = 0;
         e->locked = 1;
         if (reread(e) && satisfied(e, ahead)) { /* stored just before we took the lock */
             release(e);
@@ -314,8 +318,23 @@ static void obtain(struct entry *e, int ahead)
         return;
     }
     if (rc == HF_ERR_CONFLICT) {
-        ev_timer_set(&e->poll, TOKEN_POLL_S, 0.);
-        ev_timer_start(gw->loop, &e->poll);
+        /* The holder's fetch lasts at most the request timeout, twice with
+         * a forced refresh. Held much longer, the holder is stuck (frozen,
+         * cut off) with its connection still open: fetch without the lock
+         * rather than wait for the server to notice. */
+        int64_t mono = clock_mono_ms(), stuck_ms = 2 * gw->cfg->request_timeout_ms + 10000;
+        if (!e->poll_since_ms)
+            e->poll_since_ms = mono;
+        if (mono - e->poll_since_ms < stuck_ms) {
+            ev_timer_set(&e->poll, TOKEN_POLL_S, 0.);
+            ev_timer_start(gw->loop, &e->poll);
+            return;
+        }
+        LOG_WARN("tokens", "provider=%s another instance has held the token lock for %llds "
+                 "without storing a token; fetching without it", e->a->name,
+                 (long long)((mono - e->poll_since_ms) / 1000));
+        e->poll_since_ms = 0;
+        fetch(e);
         return;
     }
     LOG_WARN("tokens", "provider=%s cannot take the token lock (database); retry_in_s=%.0f",

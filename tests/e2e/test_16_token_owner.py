@@ -21,14 +21,19 @@ with milliseconds), as machines synchronised by NTP do.
 """
 
 import datetime
+import subprocess
 import time
 import unittest
 
-from harness import CST, PG_URL, SLOW, TUESDAY_1505, epoch, trigger_body, wait_until
-from test_06_channels import SECRETS_ENV, TEMPLATE_SEND, ChannelCase, channel_overrides, mock_config
+from harness import CST, PG_URL, SLOW, TUESDAY_1505, epoch, psql, trigger_body, wait_until
+from test_06_channels import (SECRETS_ENV, TEMPLATE_SEND, WX_APPID, ChannelCase,
+                              channel_overrides, mock_config)
 
 STABLE = "/wechat/cgi-bin/stable_token"
 FORCE_GAP_MS = 30000
+# The token lock (gateway/store_pg.c): advisory lock (class, hashtext(name)).
+LOCK_CLASS = 1212547072
+LOCK_SQL = "pg_advisory_lock(%d, hashtext('token:wechat:%s'))" % (LOCK_CLASS, WX_APPID)
 
 
 def customer(i):
@@ -153,6 +158,38 @@ class TokenOwnerTest(ChannelCase):
                                     "'wechat:%'"), 0)
         for x in ds:
             self.assertNotIn(TEMPLATE_SEND + "?access_token", x.read_log())
+
+    def test_a_holder_that_stores_nothing_is_waited_for_then_bypassed(self):
+        # Another "instance" (a psql session) holds the WeChat token lock
+        # and never stores a token, its connection open (frozen, cut off).
+        # The daemon does not fetch while it might be fetching (twice the
+        # 1 s request timeout + 10 s), then fetches without the lock.
+        self.t0 = time.monotonic()
+        m = self.start_mock(clock=self.clock(), config=mock_config())
+        over = channel_overrides(m, "aliyun")
+        over["outbound"] = {"connect_timeout": "1s", "request_timeout": "1s"}
+        d = self.start_daemon(m, clock=self.clock(), env=SECRETS_ENV, overrides=over)
+        holder = subprocess.Popen(["psql", "-X", "-q", d.pg_url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, text=True)
+        self.addCleanup(holder.wait, 30)
+        self.addCleanup(holder.stdin.close)
+        holder.stdin.write("SELECT %s;\n" % LOCK_SQL)
+        holder.stdin.flush()
+        wait_until(lambda: psql(d.pg_url, "SELECT COUNT(*) FROM pg_locks WHERE locktype = "
+                                "'advisory' AND classid = %d AND granted" % LOCK_CLASS).strip()
+                   == "1", 10 * SLOW, what="the psql session to hold the lock")
+        t_post = time.monotonic()
+        ids = list(self.post(d, trigger_body("material_inspection", customer=customer(1))).values())
+        self.wait_sent(d, ids, 30)
+        fs = self.fetches(m)
+        self.assertEqual(len(fs), 1, fs)
+        # The mock's clock_mono_ms() and time.monotonic() are both
+        # CLOCK_MONOTONIC: the fetch began after the 12 s of waiting.
+        waited = fs[0]["start_ms"] / 1000.0 - t_post
+        self.assertGreaterEqual(waited, 11.5, fs)
+        self.assertLess(waited, 20 * SLOW, fs)
+        self.assertIn("another instance has held the token lock for 12s without storing a "
+                      "token; fetching without it", d.read_log())
 
 
 if __name__ == "__main__":
