@@ -13,6 +13,9 @@ request with its start and end on the mock's monotonic clock):
     cluster-wide: after the second refusal storm no instance forces until
     30 s after the first forced refresh, whichever instance made it;
   - every message is sent through WeChat in the end, none failed.
+And with one instance: a lock held by a session that never stores a token
+(a frozen instance whose connection stays open) is waited for, twice the
+request timeout + 10 s, then bypassed.
 
 Needs PostgreSQL (HUIFANG_TEST_PG=1 with HUIFANG_TEST_PG_URL, as
 tests/run_tests.sh runs it); skipped on SQLite, which serves one instance.
