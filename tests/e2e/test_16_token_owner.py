@@ -144,7 +144,7 @@ class TokenOwnerTest(ChannelCase):
         gap = forced[1]["start_ms"] - forced[0]["start_ms"]
         self.assertGreaterEqual(gap, FORCE_GAP_MS, forced)
         # ... and not much later: the 30 s are waited, not given up on.
-        self.assertLess(gap, FORCE_GAP_MS + 10000, forced)
+        self.assertLess(gap, FORCE_GAP_MS + 10000 * SLOW, forced)
         # Meanwhile the refused token was fetched again (normal mode) while
         # messages retried: those fetches too never overlapped.
         self.assertGreater(len([f for f in fs if f["path"] == STABLE and not f["force"]]), 3)
