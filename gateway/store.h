@@ -242,11 +242,25 @@ int store_message_fallback(struct store *s, int64_t id, const char *channel, con
 
 /* ---- provider access tokens (WeChat, WeCom) ---------------------------- */
 
-/* HF_OK with @token (< @toklen) and *expires_at, or HF_ERR_NOTFOUND. */
+/* HF_OK with @token (< @toklen; "" when only a forced refresh was
+ * recorded), *expires_at and, unless @forced_ms is NULL, when a forced
+ * refresh was last asked for (wall-clock ms, 0: never); or HF_ERR_NOTFOUND. */
 int store_token_get(struct store *s, const char *name, char *token, size_t toklen,
-                    int64_t *expires_at);
+                    int64_t *expires_at, int64_t *forced_ms);
+/* Store the token @name (keeps its forced refresh time). */
 int store_token_put(struct store *s, const char *name, const char *token, int64_t expires_at,
                     int64_t now);
+/* Record that a forced refresh of @name is being asked for at @forced_ms
+ * (wall-clock ms), creating the row if needed (no token yet). */
+int store_token_forced(struct store *s, const char *name, int64_t forced_ms, int64_t now);
+/* One instance at a time fetches the token @name: HF_OK when this one may
+ * (hold it until store_token_unlock(), after the new token is stored),
+ * HF_ERR_CONFLICT while another instance holds it, HF_ERR_DB on error.
+ * PostgreSQL: a session-level advisory lock, released by the server if
+ * the instance dies (store_db_try_lock()); SQLite: always HF_OK. Not
+ * re-entrant. Outside a transaction. */
+int store_token_lock(struct store *s, const char *name);
+void store_token_unlock(struct store *s, const char *name);
 
 /* ---- delivery receipts -------------------------------------------------- */
 

@@ -120,6 +120,17 @@ int store_db_ping(store_db *db, char *err, size_t errlen)
     return db->pg ? store__pg_ping(db->pg, err, errlen) : HF_OK;
 }
 
+int store_db_try_lock(store_db *db, const char *name)
+{
+    return db->pg ? store__pg_try_lock(db->pg, name) : 1;
+}
+
+void store_db_unlock(store_db *db, const char *name)
+{
+    if (db->pg)
+        store__pg_unlock(db->pg, name);
+}
+
 int store_db_migrate_pg(store_db *db, const char *const *migrations, int n, int *version,
                         char *err, size_t errlen)
 {

@@ -84,6 +84,18 @@ int store_db_migrate_pg(store_db *db, const char *const *migrations, int n, int 
  * with @err. SQLite: always HF_OK. */
 int store_db_ping(store_db *db, char *err, size_t errlen);
 
+/* A lock named @name across every instance on the database, held by this
+ * connection until store_db_unlock() or until the connection ends.
+ * PostgreSQL: a session-level advisory lock (pg_try_advisory_lock), which
+ * the server releases when the process dies or its connection drops; it
+ * does not wait, and transactions neither take nor release it. SQLite: one
+ * instance per database, always granted. Not re-entrant: lock once,
+ * unlock once. 1 granted, 0 held by another connection, -1 error
+ * (store_db_errmsg()). */
+int store_db_try_lock(store_db *db, const char *name);
+/* Release @name taken with store_db_try_lock(); a no-op on SQLite. */
+void store_db_unlock(store_db *db, const char *name);
+
 #ifdef STORE_DB_IMPL
 /* The PostgreSQL backend (store_pg.c), for store_db.c only. */
 struct pg_conn_s;
@@ -96,6 +108,8 @@ int store__pg_changes(struct pg_conn_s *c);
 int64_t store__pg_last_insert_id(struct pg_conn_s *c);
 int store__pg_exec(struct pg_conn_s *c, const char *sql, char **errmsg);
 int store__pg_ping(struct pg_conn_s *c, char *err, size_t errlen);
+int store__pg_try_lock(struct pg_conn_s *c, const char *name);
+void store__pg_unlock(struct pg_conn_s *c, const char *name);
 int store__pg_migrate(struct pg_conn_s *c, const char *const *migrations, int n, int *version,
                       char *err, size_t errlen);
 struct pg_stmt_s *store__pg_prepare(struct pg_conn_s *c, const char *sql);

@@ -309,6 +309,46 @@ int store__pg_ping(struct pg_conn_s *c, char *err, size_t errlen)
     return HF_ERR_DB;
 }
 
+/* ---- named locks across instances ------------------------------------------------ */
+
+/* Advisory locks with two int4 keys: this class and hashtext(name). That
+ * key space is apart from the one-bigint keys (the migration lock below);
+ * two names with the same hash only serialise each other. */
+#define NAMED_LOCK_CLASS "1212547072" /* 0x48460000, "HF" */
+
+/* Run one "SELECT pg_..._lock(...)" for @name; its boolean, or -1. */
+static int lock_call(struct pg_conn_s *c, const char *fn, const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT %s(" NAMED_LOCK_CLASS ", hashtext($1))", fn);
+    const char *vals[1] = {name};
+    Oid types[1] = {OID_TEXT};
+    /* A lost connection lost its locks too: reconnect and take it anew. */
+    if (PQstatus(c->conn) == CONNECTION_BAD && !reconnect(c)) {
+        set_err(c, NULL);
+        return -1;
+    }
+    PGresult *r = PQexecParams(c->conn, sql, 1, types, vals, NULL, NULL, 0);
+    int ret = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        ret = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    else
+        set_err(c, r);
+    PQclear(r);
+    return ret;
+}
+
+int store__pg_try_lock(struct pg_conn_s *c, const char *name)
+{
+    return lock_call(c, "pg_try_advisory_lock", name);
+}
+
+void store__pg_unlock(struct pg_conn_s *c, const char *name)
+{
+    if (lock_call(c, "pg_advisory_unlock", name) != 1)
+        LOG_WARN("store", "advisory lock was not held at release (connection lost meanwhile?)");
+}
+
 /* ---- statements --------------------------------------------------------------- */
 
 struct pg_stmt_s *store__pg_prepare(struct pg_conn_s *c, const char *sql)

@@ -254,6 +254,11 @@ static const char *const migrations[] = {
     "  id TEXT PRIMARY KEY,"
     "  started_at INTEGER NOT NULL,"
     "  lease_until INTEGER NOT NULL);"),
+
+    /* 9: one token owner across instances (tokens.c): when a WeChat
+     * force_refresh was last asked for, by any instance (wall-clock ms),
+     * so that forced refreshes stay 30 s apart cluster-wide. */
+    ("ALTER TABLE provider_tokens ADD COLUMN forced_ms INTEGER;"),
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -291,6 +296,7 @@ enum stmt_id {
     ST_FALLBACK,
     ST_TOKEN_GET,
     ST_TOKEN_PUT,
+    ST_TOKEN_FORCED,
     ST_RECEIPT_INSERT,
     ST_MESSAGE_BY_PROVIDER_ID,
     ST_MESSAGE_STATE,
@@ -416,10 +422,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_UNCOUNT] = "UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ?1",
     [ST_FALLBACK] = "UPDATE messages SET channel = ?2, fallback_from = ?3, state = 'pending',"
                     " next_attempt_at = ?4, updated_at = ?5 WHERE id = ?1",
-    [ST_TOKEN_GET] = "SELECT token, expires_at FROM provider_tokens WHERE name = ?1",
+    [ST_TOKEN_GET] = "SELECT token, expires_at, forced_ms FROM provider_tokens WHERE name = ?1",
     [ST_TOKEN_PUT] = "INSERT INTO provider_tokens (name, token, expires_at, updated_at)"
                      " VALUES (?1,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET token = excluded.token,"
                      " expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+    [ST_TOKEN_FORCED] = "INSERT INTO provider_tokens (name, token, expires_at, updated_at, forced_ms)"
+                        " VALUES (?1,'',0,?3,?2) ON CONFLICT(name) DO UPDATE SET"
+                        " forced_ms = excluded.forced_ms",
     [ST_RECEIPT_INSERT] =
         "INSERT OR IGNORE INTO receipts (provider, dedup_key, message_id, delivered, code, detail,"
         " received_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
@@ -1321,7 +1330,7 @@ int store_message_fallback(struct store *s, int64_t id, const char *channel, con
 }
 
 int store_token_get(struct store *s, const char *name, char *token, size_t toklen,
-                    int64_t *expires_at)
+                    int64_t *expires_at, int64_t *forced_ms)
 {
     sqlite3_stmt *q = stmt(s, ST_TOKEN_GET);
     bind_text(q, 1, name);
@@ -1331,6 +1340,8 @@ int store_token_get(struct store *s, const char *name, char *token, size_t tokle
         if (t && strlen(t) < toklen) {
             memcpy(token, t, strlen(t) + 1);
             *expires_at = sqlite3_column_int64(q, 1);
+            if (forced_ms)
+                *forced_ms = sqlite3_column_int64(q, 2); /* NULL reads 0: never */
             ret = HF_OK;
         }
     } else if (rc != SQLITE_DONE) {
@@ -1350,6 +1361,32 @@ int store_token_put(struct store *s, const char *name, const char *token, int64_
     sqlite3_bind_int64(q, 3, expires_at);
     sqlite3_bind_int64(q, 4, now);
     return exec_stmt(s, q);
+}
+
+int store_token_forced(struct store *s, const char *name, int64_t forced_ms, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_TOKEN_FORCED);
+    bind_text(q, 1, name);
+    sqlite3_bind_int64(q, 2, forced_ms);
+    sqlite3_bind_int64(q, 3, now);
+    return exec_stmt(s, q);
+}
+
+int store_token_lock(struct store *s, const char *name)
+{
+    char key[200];
+    snprintf(key, sizeof key, "token:%s", name);
+    int rc = store_db_try_lock(s->db, key);
+    if (rc < 0)
+        LOG_ERR("store", "token lock name=%s: %s", name, sqlite3_errmsg(s->db));
+    return rc == 1 ? HF_OK : rc == 0 ? HF_ERR_CONFLICT : HF_ERR_DB;
+}
+
+void store_token_unlock(struct store *s, const char *name)
+{
+    char key[200];
+    snprintf(key, sizeof key, "token:%s", name);
+    store_db_unlock(s->db, key);
 }
 
 int64_t store_message_by_provider_id(struct store *s, const char *provider_id, const char *channel)

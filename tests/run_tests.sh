@@ -67,10 +67,12 @@ fi
 
 # The PostgreSQL store: a throwaway server (tests/pg_server.sh), the store's
 # unit tests on it, then the end-to-end modules that cover intake, sending,
-# retries, restarts and answers with each daemon on its own database.
+# retries, restarts and answers with each daemon on its own database, three
+# instances sharing one token owner (test_16_token_owner), and the crash
+# run at CI size (test_13_crash.CrashRunTest, ~40 s).
 # Without the server package: a note on a developer machine, a failure
 # under CI=true (tools/deps.sh installs it).
-PG_E2E=${PG_E2E:-test_01_intake test_02_send test_03_retry test_04_restart test_07_receipts test_08_answers test_13_api test_16_store test_24_cluster}
+PG_E2E=${PG_E2E:-test_01_intake test_02_send test_03_retry test_04_restart test_07_receipts test_08_answers test_13_api test_16_store test_16_token_owner test_24_cluster test_13_crash.CrashRunTest}
 pg_dir=
 stop_pg() { [ -n "$pg_dir" ] && tests/pg_server.sh stop "$pg_dir"; pg_dir=; }
 trap stop_pg EXIT

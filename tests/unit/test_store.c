@@ -1045,6 +1045,84 @@ static void test_message_json_has_fields(void **state)
     assert_int_equal(store_message_json(f->s, 424242, &json), HF_ERR_NOTFOUND);
 }
 
+/* ---- provider tokens: one owner across instances -------------------------- */
+
+static void test_token_put_get_and_forced_time(void **state)
+{
+    struct fx *f = *state;
+    char tok[64];
+    int64_t exp = -1, forced = -1;
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced),
+                     HF_ERR_NOTFOUND);
+    /* A forced refresh recorded before any token: a row without one. */
+    assert_int_equal(store_token_forced(f->s, "wechat:wx1", NOW * 1000 + 123, NOW), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_string_equal(tok, "");
+    assert_int_equal(exp, 0);
+    assert_int_equal(forced, NOW * 1000 + 123);
+    /* Storing the token keeps the forced time; a new forced time replaces it. */
+    assert_int_equal(store_token_put(f->s, "wechat:wx1", "TOK-1", NOW + 7000, NOW), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_string_equal(tok, "TOK-1");
+    assert_int_equal(exp, NOW + 7000);
+    assert_int_equal(forced, NOW * 1000 + 123);
+    assert_int_equal(store_token_forced(f->s, "wechat:wx1", NOW * 1000 + 31000, NOW + 31), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, NULL), HF_OK);
+    assert_string_equal(tok, "TOK-1");
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_int_equal(forced, NOW * 1000 + 31000);
+    /* A token never forced reads 0; a buffer too small is not a token. */
+    assert_int_equal(store_token_put(f->s, "wecom:ww1", "TOK-2", NOW + 7000, NOW), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wecom:ww1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_int_equal(forced, 0);
+    assert_int_equal(store_token_get(f->s, "wecom:ww1", tok, 5, &exp, &forced), HF_ERR_NOTFOUND);
+}
+
+/* Two instances on one database (two store connections): on PostgreSQL
+ * one at a time holds a token's lock, whatever the transactions do, and
+ * the server frees it when the holder's connection ends (a crash). SQLite
+ * serves one instance: the lock is always granted. */
+static void test_token_lock_one_owner_at_a_time(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = open_ok(f->path);
+    assert_int_equal(store_token_lock(f->s, "wechat:wx1"), HF_OK);
+    if (!pg_url) {
+        assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_OK);
+        store_token_unlock(other, "wechat:wx1");
+        store_token_unlock(f->s, "wechat:wx1");
+        store_close(other);
+        return;
+    }
+    assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_ERR_CONFLICT);
+    /* Another token is another lock. */
+    assert_int_equal(store_token_lock(other, "wecom:ww1"), HF_OK);
+    assert_int_equal(store_token_lock(f->s, "wecom:ww1"), HF_ERR_CONFLICT);
+    /* A transaction rolled back does not release it. */
+    assert_int_equal(store_begin(f->s), HF_OK);
+    assert_int_equal(store_token_put(f->s, "wechat:wx1", "TOK-1", NOW + 7000, NOW), HF_OK);
+    store_rollback(f->s);
+    assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_ERR_CONFLICT);
+    /* Released: the other instance takes it. */
+    store_token_unlock(f->s, "wechat:wx1");
+    assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_OK);
+    assert_int_equal(store_token_lock(f->s, "wechat:wx1"), HF_ERR_CONFLICT);
+    /* The holder dies (its connection ends): both locks are free again,
+     * once its server process has gone (it exits after the connection
+     * closes, hence the bounded wait). */
+    store_close(other);
+    int rc = HF_ERR_CONFLICT;
+    for (int i = 0; i < 500 && rc == HF_ERR_CONFLICT; i++) {
+        rc = store_token_lock(f->s, "wechat:wx1");
+        if (rc == HF_ERR_CONFLICT)
+            usleep(10000);
+    }
+    assert_int_equal(rc, HF_OK);
+    assert_int_equal(store_token_lock(f->s, "wecom:ww1"), HF_OK);
+    store_token_unlock(f->s, "wechat:wx1");
+    store_token_unlock(f->s, "wecom:ww1");
+}
+
 int main(void)
 {
     log_min_level = LOG_LVL_WARN; /* keep "applied migration" lines out of the output */
@@ -1083,6 +1161,8 @@ int main(void)
         T(test_rollback_discards_transaction),
         T(test_message_counts_and_due_count),
         T(test_message_json_has_fields),
+        T(test_token_put_get_and_forced_time),
+        T(test_token_lock_one_owner_at_a_time),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
