@@ -29,7 +29,7 @@ BUILD ?= build
 SAN ?= 0
 CC ?= cc
 
-PKGS := libcurl libcrypto libcjson sqlite3 libmicrohttpd expat
+PKGS := libcurl libcrypto libcjson sqlite3 libpq libmicrohttpd expat
 # libev ships no pkg-config file on Debian: fall back to -lev.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm
@@ -54,7 +54,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Igateway -Iadapters $(PKG
 # ---- objects, listed by directory --------------------------------------
 LEAF_SRCS := gateway/util.c gateway/log.c
 CORE_SRCS := gateway/config.c gateway/calendar.c gateway/windows.c gateway/template.c \
-             gateway/catalogue.c gateway/catalogue_check.c gateway/plan.c gateway/store_sqlite.c gateway/metrics.c \
+             gateway/catalogue.c gateway/catalogue_check.c gateway/plan.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c \
+             gateway/store_cluster.c gateway/cluster.c gateway/metrics.c \
              gateway/http_error.c gateway/http_server.c gateway/outbound.c gateway/intake.c \
              gateway/survey_token.c gateway/ratelimit.c gateway/tokens.c gateway/dispatch.c \
              gateway/survey_def.c gateway/survey_page.c gateway/reply_parse.c gateway/wechat_msg.c \
@@ -100,10 +101,10 @@ test_config_OBJS := gateway/config.c gateway/windows.c gateway/calendar.c gatewa
 test_catalogue_OBJS := gateway/catalogue.c gateway/catalogue_check.c gateway/survey_token.c \
                        gateway/template.c gateway/windows.c gateway/calendar.c gateway/util.c gateway/log.c
 test_plan_OBJS := gateway/plan.c $(test_catalogue_OBJS) $(ADAPTER_SRCS)
-test_store_OBJS := gateway/store_sqlite.c gateway/store_read.c gateway/util.c gateway/log.c
+test_store_OBJS := gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/store_read.c gateway/store_cluster.c gateway/util.c gateway/log.c
 test_ratelimit_OBJS := gateway/ratelimit.c gateway/util.c gateway/log.c
 test_intake_OBJS := gateway/intake.c gateway/campaign.c gateway/tasks.c gateway/plan.c \
-                    gateway/http_error.c gateway/store_sqlite.c gateway/store_read.c \
+                    gateway/http_error.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/store_read.c \
                     $(test_catalogue_OBJS) $(ADAPTER_SRCS)
 test_webhook_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
 test_wechat_OBJS := $(ADAPTER_SRCS) gateway/util.c gateway/log.c
@@ -119,7 +120,7 @@ test_wechat_msg_OBJS := gateway/wechat_msg.c gateway/util.c gateway/log.c
 test_survey_page_OBJS := gateway/survey_page.c gateway/survey_def.c gateway/util.c gateway/log.c
 UNIT_TESTS += test_csv test_store_read
 test_csv_OBJS := gateway/csv.c gateway/util.c gateway/log.c
-test_store_read_OBJS := gateway/store_read.c gateway/store_sqlite.c gateway/util.c gateway/log.c
+test_store_read_OBJS := gateway/store_read.c gateway/store_sqlite.c gateway/store_db.c gateway/store_pg.c gateway/util.c gateway/log.c
 
 # the console's sessions
 UNIT_TESTS += test_console_session

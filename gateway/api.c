@@ -52,9 +52,19 @@ static enum http_result get_healthz(struct gateway *gw, struct http_request *req
     (void)req;
     cJSON *o = cJSON_CreateObject();
     int warn = gw->calendar_days_ahead < 60;
-    cJSON_AddStringToObject(o, "status", gw->stopping ? "stopping" : warn ? "degraded" : "ok");
+    char dberr[256] = "";
+    int db_ok = store_ping(gw->store, dberr, sizeof dberr) == HF_OK;
+    cJSON_AddStringToObject(o, "status", gw->stopping ? "stopping"
+                                         : !db_ok     ? "unavailable"
+                                         : warn       ? "degraded"
+                                                      : "ok");
     cJSON_AddNumberToObject(o, "uptime_s", (double)(clock_now() - gw->started_at));
     cJSON_AddNumberToObject(o, "schema_version", store_schema_version(gw->store));
+    cJSON *db = cJSON_AddObjectToObject(o, "database");
+    cJSON_AddStringToObject(db, "backend", store_backend(gw->store));
+    cJSON_AddStringToObject(db, "state", db_ok ? "ok" : "unreachable");
+    if (!db_ok)
+        cJSON_AddStringToObject(db, "error", dberr);
     cJSON *cal = cJSON_AddObjectToObject(o, "holiday_calendar");
     cJSON_AddNumberToObject(cal, "last_year", calendar_last_year(gw->cal));
     cJSON_AddNumberToObject(cal, "days_ahead_covered", gw->calendar_days_ahead);
@@ -64,7 +74,11 @@ static enum http_result get_healthz(struct gateway *gw, struct http_request *req
                                 "add next year's official arrangement to the holidays file; until "
                                 "then weekends are treated as the only rest days");
     cJSON_AddNumberToObject(o, "in_flight", (double)dispatch_in_flight(gw->disp));
-    resp->status = gw->stopping ? 503 : 200;
+    cJSON *cl = cJSON_AddObjectToObject(o, "instance");
+    cJSON_AddStringToObject(cl, "id", gw->instance_id);
+    cJSON_AddBoolToObject(cl, "cron_leader", cluster_is_cron_leader(gw));
+    cJSON_AddNumberToObject(cl, "lease_s", (double)((gw->cfg->lease_ms + 999) / 1000));
+    resp->status = gw->stopping || !db_ok ? 503 : 200;
     resp->body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return HTTP_DONE;
@@ -173,6 +187,10 @@ static enum http_result get_metrics(struct gateway *gw, struct http_request *req
     buf_puts(&b, "# HELP huifang_holiday_calendar_days_ahead Days ahead the holiday file covers "
                  "(warns below 60).\n# TYPE huifang_holiday_calendar_days_ahead gauge\n");
     buf_printf(&b, "huifang_holiday_calendar_days_ahead %d\n", gw->calendar_days_ahead);
+    buf_puts(&b, "# HELP huifang_instance This instance (its id) and whether it runs the cron "
+                 "jobs that write (ticket clocks, reminders).\n# TYPE huifang_instance gauge\n");
+    buf_printf(&b, "huifang_instance{id=\"%s\",cron_leader=\"%s\"} 1\n", gw->instance_id,
+               cluster_is_cron_leader(gw) ? "true" : "false");
     tasks_metrics(gw, &b);
     resp->status = 200;
     resp->body = buf_steal(&b);

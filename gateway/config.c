@@ -70,8 +70,13 @@ static const struct cfg_opt opts[] = {
     {"public_url", CFG_URL, 0, F(public_url), 0, 0, "http://127.0.0.1:8080", NULL},
     {"timezone", CFG_ZONE, 0, F(timezone), 0, 0, "Asia/Shanghai", NULL},
     {"log_level", CFG_LOGLEVEL, 0, F(log_level), 0, 0, "info", NULL},
-    {"store.path", CFG_PATH, CFG_REQUIRED, F(database), 0, 0, NULL, NULL},
+    /* One of store.path (SQLite) and store.url (PostgreSQL); checked below. */
+    {"store.path", CFG_PATH, CFG_NULLABLE, F(database), 0, 0, NULL, NULL},
+    {"store.url", CFG_SECRET, CFG_NULLABLE, F(database_url), 0, 0, NULL, NULL},
     {"store.synchronous", CFG_SYNC, 0, F(synchronous_full), 0, 0, "full", NULL},
+    /* At least a few 1 s lease renewals long; at most what a crashed
+     * instance's customers may reasonably wait. */
+    {"store.lease", CFG_DURATION, 0, F(lease_ms), 3000, 600000, "30s", NULL},
     {"company.name", CFG_STRING, CFG_REQUIRED, F(company_name), 0, 0, NULL, NULL},
     {"company.phone", CFG_STRING, CFG_REQUIRED, F(company_phone), 0, 0, NULL, NULL},
     {"campaign.opt_out_text", CFG_STRING, 0, F(opt_out_text), 0, 0, "回复TD退订", NULL},
@@ -617,6 +622,21 @@ struct config *config_parse(const char *path, const char *text, size_t len, char
     c->win_survey.workdays_only = 1;
     c->win_notice.workdays_only = 0;
     /* Cross-field checks. */
+    if (!c->database && !c->database_url) {
+        set_err(err, errlen, path, "store.path",
+                "missing (required): a SQLite file, or store.url for PostgreSQL");
+        goto fail;
+    }
+    if (c->database && c->database_url) {
+        set_err(err, errlen, path, "store.url",
+                "cannot be used together with store.path: choose SQLite or PostgreSQL");
+        goto fail;
+    }
+    if (c->database_url && strncmp(c->database_url, "postgresql://", 13) != 0 &&
+        strncmp(c->database_url, "postgres://", 11) != 0) {
+        set_err(err, errlen, path, "store.url", "must start with postgresql:// or postgres://");
+        goto fail;
+    }
     if (c->webhook_enabled && !c->webhook_url) {
         set_err(err, errlen, path, "channels.webhook.url", "required when the webhook channel is enabled");
         goto fail;
@@ -807,4 +827,9 @@ const struct api_token *config_find_token(const struct config *c, const char *be
         if (ct_equal(h, c->tokens[i].sha256, 64) && !found)
             found = &c->tokens[i];
     return found;
+}
+
+const char *config_store_location(const struct config *c)
+{
+    return c->database_url ? c->database_url : c->database;
 }

@@ -60,8 +60,11 @@ struct config {
     enum log_level log_level;
 
     /* store.* */
-    char *database;                  /* SQLite file */
+    char *database;                  /* SQLite file, or NULL with database_url */
+    char *database_url;              /* postgresql://... (a secret: may hold a password) */
     int synchronous_full;            /* 1: synchronous=FULL (a 2xx survives power loss) */
+    int64_t lease_ms;                /* PostgreSQL, several instances: how long a silent
+                                        instance keeps its claims (cluster.h) */
 
     /* company.* */
     char *company_name;
@@ -169,6 +172,9 @@ struct config {
  * @err holds "file: key: reason". Caller owns the result; free with
  * config_free(). Not for loop callbacks (reads a file). */
 struct config *config_load(const char *path, char *err, size_t errlen);
+/* What store_open() opens: store.url (PostgreSQL) or store.path (SQLite).
+ * Borrowed from @c. Never log it: the URL may hold a password. */
+const char *config_store_location(const struct config *c);
 /* Largest config file accepted, in bytes. */
 #define CONFIG_MAX_BYTES (1 << 20)
 /* The same from @len bytes of @text (need not be NUL-terminated; borrowed)

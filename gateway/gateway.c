@@ -17,6 +17,7 @@
  */
 #include "gateway.h"
 #include "api.h"
+#include "cluster.h"
 #include "console_session.h"
 #include "dispatch.h"
 #include "http_server.h"
@@ -201,14 +202,18 @@ static void on_cron(struct ev_loop *loop, ev_timer *w, int revents)
                  outbound_in_flight(gw->out));
         outbound_cancel_all(gw->out);
     }
+    /* The lease is renewed while draining too: in-flight sends are ours. */
+    cluster_cron(gw);
     if (!gw->stopping)
         tokens_cron(gw->tokens);
+    /* Cron jobs that write run on one instance at a time (cluster.h). */
+    int leader = cluster_is_cron_leader(gw);
     static int64_t last_survey_cron;
-    if (!gw->stopping)
+    if (!gw->stopping && leader)
         tickets_cron(gw);
-    if (!gw->stopping && tasks_cron(gw) > 0)
+    if (!gw->stopping && leader && tasks_cron(gw) > 0)
         dispatch_kick(gw->disp);
-    if (!gw->stopping && now - last_survey_cron >= 60 * 1000) {
+    if (!gw->stopping && leader && now - last_survey_cron >= 60 * 1000) {
         last_survey_cron = now;
         dispatch_surveys_cron(gw->disp);
     }
@@ -236,27 +241,22 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "%s", err);
         goto fail;
     }
-    gw->store = store_open(cfg->database, cfg->synchronous_full, err, sizeof err);
+    gw->store = store_open(config_store_location(cfg), cfg->synchronous_full, err, sizeof err);
     if (!gw->store) {
         LOG_ERR("main", "%s", err);
         goto fail;
     }
-    /* An SMS that was in flight when the last run died may have been
-     * accepted: Aliyun and Tencent do not deduplicate, so resending it at
-     * once would reach the handset twice. It waits receipt_grace. Aliyun's
-     * SmsReport names our id (OutId = hf-<id>): where receipts are wired
-     * up, one settles it (delivered or failed) and it is never resent.
-     * Tencent's push names only its SerialNo, which a cut-short answer
-     * never gave us; so the message is marked interrupted, and when it
-     * comes due the dispatcher pulls the number's statuses, which name our
+    /* This instance's id and lease, and what an earlier run left in
+     * flight (cluster.c: all of it on SQLite, expired claims only on
+     * PostgreSQL). An SMS among them may have been accepted (Aliyun and
+     * Tencent do not deduplicate): it waits receipt_grace, marked
+     * interrupted; Aliyun's receipt names our OutId and settles it, for
+     * Tencent the dispatcher pulls the number's statuses, which name our
      * SessionContext (dispatch.c). Settled by neither, it is sent again. */
-    int64_t grace = dispatch_receipt_grace_s(cfg);
-    int64_t sms_not_before = grace > 0 ? clock_now() + grace : 0;
-    int requeued = store_requeue_inflight(gw->store, sms_not_before);
-    if (requeued > 0)
-        LOG_WARN("main", "recovered %d messages that were in flight when the last run ended%s",
-                 requeued, sms_not_before ? " (SMS among them wait for their receipts first)"
-                                          : "");
+    if (cluster_start(gw) != 0) {
+        LOG_ERR("main", "the store failed while recovering in-flight messages");
+        goto fail;
+    }
     gw->out = outbound_new(gw->loop, cfg);
     if (!gw->out) {
         LOG_ERR("main", "cannot create the outbound HTTP client");
@@ -291,9 +291,12 @@ struct gateway *gateway_new(struct config *cfg, const char *config_path)
         LOG_ERR("main", "cannot write the ready file %s: %s", cfg->ready_file, strerror(errno));
         goto fail;
     }
-    LOG_INFO("main", "listening on http://%s:%d store=%s schema=%d milestones=%zu tz=%s",
-             cfg->listen_address, port, cfg->database, store_schema_version(gw->store),
-             gw->cat->n, cfg->timezone);
+    char store_name[256]; /* a PostgreSQL URL without its password */
+    store_describe(gw->store, store_name, sizeof store_name);
+    LOG_INFO("main", "listening on http://%s:%d store=%s schema=%d milestones=%zu tz=%s"
+             " instance=%s",
+             cfg->listen_address, port, store_name, store_schema_version(gw->store),
+             gw->cat->n, cfg->timezone, gw->instance_id);
     dispatch_kick(gw->disp);
     return gw;
 fail:
@@ -329,6 +332,7 @@ void gateway_free(struct gateway *gw)
     tokens_free(gw->tokens);
     console_sessions_free(gw->sessions);
     dispatch_free(gw->disp);
+    cluster_stop(gw);
     store_close(gw->store);
     catalogue_free(gw->cat);
     calendar_free(gw->cal);

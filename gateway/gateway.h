@@ -16,6 +16,7 @@
 
 #include "calendar.h"
 #include "catalogue.h"
+#include "cluster.h"
 #include "config.h"
 #include "metrics.h"
 #include "store.h"
@@ -53,6 +54,9 @@ struct gateway {
     int64_t stop_deadline_ms;      /* monotonic ms after which in-flight sends are abandoned */
     int calendar_days_ahead;       /* days from today the holiday file covers */
     int64_t started_at;            /* UTC seconds */
+    char instance_id[CLUSTER_ID_MAX]; /* host:pid:random, marks this instance's claims */
+    int cron_leader;               /* 1: this instance runs the writing cron jobs (cluster.c) */
+    int64_t lease_renewed_at;      /* UTC seconds of the last lease renewal (PostgreSQL) */
 };
 
 /* Create the gateway from a loaded config: open the store, load the

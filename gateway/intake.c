@@ -601,6 +601,8 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
         return campaign_store(s, t, token_name, now, status, response);
     char hash[65];
     char *prev = NULL;
+    int raced = 0;
+again:;
     int rc = store_trigger_find(s, t->idem_key, hash, &prev);
     if (rc == HF_OK) {
         if (strcmp(hash, t->hash) == 0 && prev) {
@@ -647,8 +649,19 @@ int intake_store(struct store *s, struct intake_trigger *t, const char *token_na
         .received_at = now, .body = t->canonical, .token_name = token_name,
     };
     int64_t trigger_id, ids[PLAN_MAX_MESSAGES];
-    if (store_customer_upsert(s, &cr, now) || store_project_upsert(s, &pr, now) ||
-        store_trigger_insert(s, &tr, &trigger_id) || end_and_replan(s, t, pr.id, now))
+    if (store_customer_upsert(s, &cr, now) || store_project_upsert(s, &pr, now))
+        goto rollback;
+    rc = store_trigger_insert(s, &tr, &trigger_id);
+    if (rc == HF_ERR_CONFLICT && !raced) {
+        /* Several instances (PostgreSQL): the same key reached another
+         * one, which committed it while this one was writing. Answer as
+         * a retry of it would be answered: its stored response, or 409. */
+        raced = 1;
+        if (store_rollback_to(s) != HF_OK)
+            goto dberr;
+        goto again;
+    }
+    if (rc != HF_OK || end_and_replan(s, t, pr.id, now))
         goto rollback;
     struct message_owner own = {
         .trigger_id = trigger_id, .milestone = t->m->id, .customer_id = cr.id,

@@ -6,6 +6,7 @@
  *                                          render every template with sample data
  *   huifangd -c FILE --catalogue-markdown  print the catalogue as the README's table
  *   huifangd --hash-token < token.txt      print the SHA-256 to put in api_tokens
+ *   huifangd -c FILE --migrate             apply the store's migrations, print the version
  */
 #include "calendar.h"
 #include "catalogue.h"
@@ -14,6 +15,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "outbound.h"
+#include "store.h"
 #include "survey_def.h"
 #include "util.h"
 
@@ -26,7 +28,7 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: huifangd [-c FILE] [--check-config | --catalogue-markdown]\n"
+    fputs("usage: huifangd [-c FILE] [--check-config | --catalogue-markdown | --migrate]\n"
           "       huifangd --hash-token   (reads a token on stdin, prints its SHA-256)\n"
           "       huifangd --version\n"
           "\n"
@@ -35,7 +37,9 @@ static void usage(FILE *out)
           "  --check-config      load and check the configuration, print it, render every\n"
           "                      template with sample data and print each SMS preview\n"
           "                      with its length and part count, exit (1 on any problem)\n"
-          "  --catalogue-markdown  print the milestone catalogue as a Markdown table\n",
+          "  --catalogue-markdown  print the milestone catalogue as a Markdown table\n"
+          "  --migrate           create or migrate the store's schema (SQLite file or\n"
+          "                      PostgreSQL), print its version, exit\n",
           out);
 }
 
@@ -60,7 +64,7 @@ static int hash_token(void)
 int main(int argc, char **argv)
 {
     const char *path = getenv("HUIFANG_CONFIG");
-    int check_only = 0, markdown = 0;
+    int check_only = 0, markdown = 0, migrate_only = 0;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
             path = argv[++i];
@@ -68,6 +72,8 @@ int main(int argc, char **argv)
             check_only = 1;
         } else if (!strcmp(argv[i], "--catalogue-markdown")) {
             markdown = 1;
+        } else if (!strcmp(argv[i], "--migrate")) {
+            migrate_only = 1;
         } else if (!strcmp(argv[i], "--hash-token")) {
             return hash_token();
         } else if (!strcmp(argv[i], "--version")) {
@@ -129,6 +135,19 @@ int main(int argc, char **argv)
         survey_set_free(surveys);
         config_free(cfg);
         return ok ? 0 : 1;
+    }
+    if (migrate_only) {
+        /* Several instances may run this at once: the PostgreSQL store
+         * migrates under an advisory lock. */
+        struct store *s = store_open(config_store_location(cfg), cfg->synchronous_full, err,
+                                     sizeof err);
+        if (s)
+            printf("schema version %d (%s)\n", store_schema_version(s), store_backend(s));
+        else
+            fprintf(stderr, "huifangd: %s\n", err);
+        store_close(s);
+        config_free(cfg);
+        return s ? 0 : 1;
     }
     if (outbound_global_init() != 0) {
         fputs("huifangd: cannot initialise libcurl\n", stderr);

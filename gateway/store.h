@@ -39,6 +39,15 @@ struct store *store_open(const char *path, int synchronous_full, char *err, size
 void store_close(struct store *s);
 /* The schema version after migrations. */
 int store_schema_version(struct store *s);
+/* "sqlite" or "postgresql". */
+const char *store_backend(struct store *s);
+/* Where the store is, as it may be logged (a PostgreSQL URL's password
+ * replaced by ***). */
+void store_describe(struct store *s, char *out, size_t outlen);
+/* Whether the database answers now (PostgreSQL: one round trip, and one
+ * reconnect attempt after a lost connection). HF_OK, or HF_ERR_DB with
+ * @err. */
+int store_ping(struct store *s, char *err, size_t errlen);
 
 int store_begin(struct store *s);     /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);
@@ -64,6 +73,9 @@ struct trigger_rec {
     const char *body;          /* canonical JSON, the variables for rendering */
     const char *token_name;    /* which API token sent it */
 };
+/* HF_OK with *id; HF_ERR_CONFLICT when the idempotency key is already
+ * stored (another instance committed it after this one looked it up);
+ * HF_ERR_DB. */
 int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *id);
 int store_trigger_set_response(struct store *s, int64_t id, const char *response);
 
@@ -140,10 +152,15 @@ struct message_row {
     char last_code[64];     /* the last attempt's code ("timeout", MSG_CODE_INTERRUPTED), or "" */
 };
 
+/* This instance's id (cluster.c), recorded on every claim it makes.
+ * Copied; "" until set. */
+void store_set_owner(struct store *s, const char *instance_id);
 /* Claim up to @limit pending messages whose next attempt is due at @now,
- * oldest first, marking them "sending" and counting the attempt. Run
- * inside the caller's transaction or alone. Fills @out (caller provides
- * @limit rows) and returns how many, or -1 on error. */
+ * oldest first, marking them "sending", owned by this instance
+ * (store_set_owner), and counting the attempt. Run inside the caller's
+ * transaction or alone. On PostgreSQL several instances claim at once and
+ * never get the same message (FOR UPDATE SKIP LOCKED). Fills @out (caller
+ * provides @limit rows) and returns how many, or -1 on error. */
 int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out);
 /* Earliest next_attempt_at of a pending message, or -1 when none. */
 int64_t store_next_due(struct store *s);
@@ -156,6 +173,29 @@ int64_t store_next_due(struct store *s);
  * pull, where the provider has one). Returns how many, or -1. */
 #define MSG_CODE_INTERRUPTED "interrupted"
 int store_requeue_inflight(struct store *s, int64_t sms_not_before);
+/* The same for several instances (PostgreSQL): only the "sending" messages
+ * whose owner's lease (store_instance_heartbeat) ended before @now, or
+ * that name no owner, go back to "pending", SMS among them not before
+ * @sms_not_before as above. Returns how many, or -1. */
+int store_requeue_expired(struct store *s, int64_t now, int64_t sms_not_before);
+
+/* ---- several instances (store_cluster.c) ---- */
+/* Record that instance @id is alive until @lease_until (UTC seconds),
+ * creating its row (started @now) the first time. HF_OK or HF_ERR_DB. */
+int store_instance_heartbeat(struct store *s, const char *id, int64_t now, int64_t lease_until);
+/* A clean stop: drop @id's lease so that what it still held is claimable
+ * at once. HF_OK or HF_ERR_DB. */
+int store_instance_leave(struct store *s, const char *id);
+/* Whether this connection holds the cluster's cron lock (taking it when
+ * free): 1 yes, 0 another instance holds it, -1 on error. PostgreSQL: a
+ * session-level advisory lock, released by the server when the holder's
+ * connection ends (a crash included). SQLite: always 1 (one instance). */
+int store_cron_leader(struct store *s);
+/* The live instances (lease not ended at @now), as @cb(arg, id, started_at,
+ * lease_until). Returns how many, or -1. */
+int store_instances(struct store *s, int64_t now,
+                    void (*cb)(void *arg, const char *id, int64_t started_at, int64_t lease_until),
+                    void *arg);
 
 /* Load a trigger's canonical body. Caller frees *body. */
 int store_trigger_body(struct store *s, int64_t trigger_id, char **body);
@@ -210,11 +250,25 @@ int store_message_fallback(struct store *s, int64_t id, const char *channel, con
 
 /* ---- provider access tokens (WeChat, WeCom) ---------------------------- */
 
-/* HF_OK with @token (< @toklen) and *expires_at, or HF_ERR_NOTFOUND. */
+/* HF_OK with @token (< @toklen; "" when only a forced refresh was
+ * recorded), *expires_at and, unless @forced_ms is NULL, when a forced
+ * refresh was last asked for (wall-clock ms, 0: never); or HF_ERR_NOTFOUND. */
 int store_token_get(struct store *s, const char *name, char *token, size_t toklen,
-                    int64_t *expires_at);
+                    int64_t *expires_at, int64_t *forced_ms);
+/* Store the token @name (keeps its forced refresh time). */
 int store_token_put(struct store *s, const char *name, const char *token, int64_t expires_at,
                     int64_t now);
+/* Record that a forced refresh of @name is being asked for at @forced_ms
+ * (wall-clock ms), creating the row if needed (no token yet). */
+int store_token_forced(struct store *s, const char *name, int64_t forced_ms, int64_t now);
+/* One instance at a time fetches the token @name: HF_OK when this one may
+ * (hold it until store_token_unlock(), after the new token is stored),
+ * HF_ERR_CONFLICT while another instance holds it, HF_ERR_DB on error.
+ * PostgreSQL: a session-level advisory lock, released by the server if
+ * the instance dies (store_db_try_lock()); SQLite: always HF_OK. Not
+ * re-entrant. Outside a transaction. */
+int store_token_lock(struct store *s, const char *name);
+void store_token_unlock(struct store *s, const char *name);
 
 /* ---- delivery receipts -------------------------------------------------- */
 
@@ -359,7 +413,8 @@ struct merge_candidate {
 int store_surveys_due_today(struct store *s, const char *customer_id, int64_t carrier,
                             int64_t day_end, struct merge_candidate *out, int max);
 /* Survey message @id goes with @carrier: it is not sent itself (cancelled,
- * code "merged") and its survey is reached from the carrier's page. */
+ * code "merged") and its survey is reached from the carrier's page. A
+ * message another instance has claimed meanwhile is left alone. */
 int store_survey_merge(struct store *s, int64_t id, int64_t carrier, int64_t now);
 struct merged_survey {
     int64_t id, expires_at;

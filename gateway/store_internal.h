@@ -1,6 +1,7 @@
 /*
  * store_internal.h - what the store's own files share and nobody else
- * uses: the SQLite handle behind struct store.
+ * uses: the connection behind struct store (SQLite or PostgreSQL,
+ * store_db.h).
  *
  * store_sqlite.c owns the connection, the migrations and the cached
  * statements of the write paths; store_read.c holds the read-only queries
@@ -10,7 +11,7 @@
 #ifndef HF_STORE_INTERNAL_H
 #define HF_STORE_INTERNAL_H
 
-#include <sqlite3.h>
+#include "store_db.h" /* the SQLite API names, on SQLite or PostgreSQL */
 
 #include "store.h"
 

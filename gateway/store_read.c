@@ -445,7 +445,7 @@ int store_project(struct store *s, const char *id, cJSON **project, cJSON **cust
                 " p.updated_at, (SELECT json_group_array(json_object('role', role, 'name', name,"
                 "  'phone', phone, 'wecom_id', wecom_id)) FROM (SELECT * FROM project_staff"
                 "  WHERE project_id = p.id ORDER BY CASE role WHEN 'pm' THEN 0 WHEN 'designer'"
-                "  THEN 1 WHEN 'foreman' THEN 2 ELSE 3 END)) AS staff"
+                "  THEN 1 WHEN 'foreman' THEN 2 ELSE 3 END) ps) AS staff" /* alias: PostgreSQL */
                 " FROM projects p");
     qb_text(&q, " WHERE p.id = ?", id);
     cJSON *p = one_row(s, &q, &err);

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 /* ---- migrations ------------------------------------------------------ */
 
@@ -246,6 +245,20 @@ static const char *const migrations[] = {
     "  WHERE reminder_message_id IS NOT NULL;"
     "CREATE INDEX tasks_escalation_msg ON tasks(escalation_message_id)"
     "  WHERE escalation_message_id IS NOT NULL;"),
+
+    /* 8: several instances on one PostgreSQL (issue 9): a claimed message
+     * names its owner, and each live instance keeps a lease row; a claim
+     * whose owner's lease ran out is claimable again (store_cluster.c). */
+    ("ALTER TABLE messages ADD COLUMN claimed_by TEXT;"
+    "CREATE TABLE instances ("
+    "  id TEXT PRIMARY KEY,"
+    "  started_at INTEGER NOT NULL,"
+    "  lease_until INTEGER NOT NULL);"),
+
+    /* 9: one token owner across instances (tokens.c): when a WeChat
+     * force_refresh was last asked for, by any instance (wall-clock ms),
+     * so that forced refreshes stay 30 s apart cluster-wide. */
+    ("ALTER TABLE provider_tokens ADD COLUMN forced_ms INTEGER;"),
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -268,8 +281,10 @@ enum stmt_id {
     ST_MESSAGE_INSERT,
     ST_CLAIM_SELECT,
     ST_CLAIM_UPDATE,
+    ST_CLAIM_PG,
     ST_NEXT_DUE,
     ST_REQUEUE,
+    ST_REQUEUE_EXPIRED,
     ST_ATTEMPT_INSERT,
     ST_MESSAGE_FINISH,
     ST_MESSAGE_RESCHEDULE,
@@ -281,6 +296,7 @@ enum stmt_id {
     ST_FALLBACK,
     ST_TOKEN_GET,
     ST_TOKEN_PUT,
+    ST_TOKEN_FORCED,
     ST_RECEIPT_INSERT,
     ST_MESSAGE_BY_PROVIDER_ID,
     ST_MESSAGE_STATE,
@@ -340,18 +356,19 @@ static const char *const stmt_sql[ST__COUNT] = {
         "INSERT INTO customers (id, name, title, mobile, wechat_openid, preferred_channel,"
         " created_at, updated_at, preferred_time)"
         " VALUES (?1,?2,COALESCE(?3,'先生/女士'),?4,?5,?6,?7,?7,?8)"
-        " ON CONFLICT(id) DO UPDATE SET name = excluded.name, title = COALESCE(?3, title),"
-        " mobile = excluded.mobile,"
-        " wechat_openid = COALESCE(excluded.wechat_openid, wechat_openid),"
-        " preferred_channel = COALESCE(excluded.preferred_channel, preferred_channel),"
-        " preferred_time = COALESCE(excluded.preferred_time, preferred_time),"
+        /* the old values qualified: PostgreSQL finds a bare name ambiguous */
+        " ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
+        " title = COALESCE(?3, customers.title), mobile = excluded.mobile,"
+        " wechat_openid = COALESCE(excluded.wechat_openid, customers.wechat_openid),"
+        " preferred_channel = COALESCE(excluded.preferred_channel, customers.preferred_channel),"
+        " preferred_time = COALESCE(excluded.preferred_time, customers.preferred_time),"
         " updated_at = excluded.updated_at",
     [ST_PROJECT_UPSERT] =
         "INSERT INTO projects (id, customer_id, address, kickoff_date, created_at, updated_at)"
         " VALUES (?1,?2,?3,?4,?5,?5)"
         " ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id,"
         " address = excluded.address,"
-        " kickoff_date = COALESCE(excluded.kickoff_date, kickoff_date),"
+        " kickoff_date = COALESCE(excluded.kickoff_date, projects.kickoff_date),"
         " updated_at = excluded.updated_at",
     [ST_STAFF_DELETE] = "DELETE FROM project_staff WHERE project_id = ?1",
     [ST_STAFF_INSERT] = "INSERT INTO project_staff (project_id, role, name, phone, wecom_id)"
@@ -360,33 +377,60 @@ static const char *const stmt_sql[ST__COUNT] = {
         "INSERT INTO messages (trigger_id, milestone, message, kind, recipient, channel, window,"
         " state, due_at, expires_at, next_attempt_at, created_at, updated_at, occurrence, vars)"
         " VALUES (?1,?2,?3,?4,?5,?6,?7,'pending',?8,?9,?8,?10,?10,?11,?12)",
+#define CLAIM_COLUMNS                                                                        \
+    "id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"          \
+    " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"                 \
+    " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"    \
+    "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"  \
+    " END, created_at, last_code"
+    /* SQLite: one writer at a time (BEGIN IMMEDIATE), so select then update. */
     [ST_CLAIM_SELECT] =
-        "SELECT id, trigger_id, milestone, message, kind, recipient, channel, window, due_at,"
-        " expires_at, next_attempt_at, attempts, COALESCE(survey_id, 0), vars,"
-        " CASE WHEN kind = 'survey' AND recipient = 'customer' THEN (SELECT c.preferred_time"
-        "   FROM triggers t JOIN customers c ON c.id = t.customer_id WHERE t.id = trigger_id)"
-        " END, created_at, last_code FROM messages"
+        "SELECT " CLAIM_COLUMNS " FROM messages"
         " WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     [ST_CLAIM_UPDATE] = "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
-                        " updated_at = ?2 WHERE id = ?1",
+                        " updated_at = ?2, claimed_by = ?3 WHERE id = ?1",
+    /* PostgreSQL: instances claim at the same time; each locks the due rows
+     * no other holds (SKIP LOCKED) and marks them its own in one statement.
+     * The attempts returned are those before the claim, as above. */
+    [ST_CLAIM_PG] =
+        "WITH due AS (SELECT id FROM messages WHERE state = 'pending' AND next_attempt_at <= ?1"
+        "   ORDER BY next_attempt_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED),"
+        " claimed AS (UPDATE messages m SET state = 'sending', attempts = m.attempts + 1,"
+        "   updated_at = ?1, claimed_by = ?3 FROM due WHERE m.id = due.id"
+        "   RETURNING m.id, m.trigger_id, m.milestone, m.message, m.kind, m.recipient, m.channel,"
+        "   m.window, m.due_at, m.expires_at, m.next_attempt_at, m.attempts - 1 AS attempts,"
+        "   m.survey_id, m.vars, m.created_at, m.last_code)"
+        " SELECT " CLAIM_COLUMNS " FROM claimed ORDER BY next_attempt_at, id",
+#undef CLAIM_COLUMNS
     [ST_NEXT_DUE] = "SELECT MIN(next_attempt_at) FROM messages WHERE state = 'pending'",
     /* The interrupted attempt still counts: a message that crashed the
      * daemon every time must reach max_attempts, not loop forever. */
-    [ST_REQUEUE] = "UPDATE messages SET state = 'pending',"
-                   " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"
-                   " THEN ?1 ELSE next_attempt_at END,"
-                   " last_code = CASE WHEN channel = 'sms' THEN '" MSG_CODE_INTERRUPTED "'"
-                   " ELSE last_code END WHERE state = 'sending'",
+#define REQUEUE_SET                                                                          \
+    "UPDATE messages SET state = 'pending', claimed_by = NULL,"                                \
+    " next_attempt_at = CASE WHEN channel = 'sms' AND ?1 > next_attempt_at"                  \
+    " THEN ?1 ELSE next_attempt_at END,"                                                    \
+    " last_code = CASE WHEN channel = 'sms' THEN '" MSG_CODE_INTERRUPTED "'"                \
+    " ELSE last_code END"
+    [ST_REQUEUE] = REQUEUE_SET " WHERE state = 'sending'",
+    /* Several instances (PostgreSQL): only the claims whose owner's lease
+     * ran out (or that name no owner: left by a version before leases). */
+    [ST_REQUEUE_EXPIRED] =
+        REQUEUE_SET " WHERE state = 'sending' AND (claimed_by IS NULL OR NOT EXISTS"
+        " (SELECT 1 FROM instances i WHERE i.id = messages.claimed_by AND i.lease_until >= ?2))",
+#undef REQUEUE_SET
     [ST_ATTEMPT_INSERT] =
         "INSERT INTO attempts (message_id, attempt, channel, started_ms, latency_ms, http_status,"
         " code, provider_id, error, adapter, request_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [ST_UNCOUNT] = "UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ?1",
     [ST_FALLBACK] = "UPDATE messages SET channel = ?2, fallback_from = ?3, state = 'pending',"
                     " next_attempt_at = ?4, updated_at = ?5 WHERE id = ?1",
-    [ST_TOKEN_GET] = "SELECT token, expires_at FROM provider_tokens WHERE name = ?1",
+    [ST_TOKEN_GET] = "SELECT token, expires_at, forced_ms FROM provider_tokens WHERE name = ?1",
     [ST_TOKEN_PUT] = "INSERT INTO provider_tokens (name, token, expires_at, updated_at)"
                      " VALUES (?1,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET token = excluded.token,"
                      " expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+    [ST_TOKEN_FORCED] = "INSERT INTO provider_tokens (name, token, expires_at, updated_at, forced_ms)"
+                        " VALUES (?1,'',0,?3,?2) ON CONFLICT(name) DO UPDATE SET"
+                        " forced_ms = excluded.forced_ms",
     [ST_RECEIPT_INSERT] =
         "INSERT OR IGNORE INTO receipts (provider, dedup_key, message_id, delivered, code, detail,"
         " received_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
@@ -470,7 +514,9 @@ static const char *const stmt_sql[ST__COUNT] = {
         "UPDATE messages SET state = 'cancelled', last_code = 'merged', last_error = ?2,"
         " updated_at = ?3,"
         " attempts = CASE WHEN state = 'sending' THEN MAX(attempts - 1, 0) ELSE attempts END"
-        " WHERE id = ?1 AND state IN ('pending', 'sending')",
+        /* "sending" only when this instance claimed it: another instance
+         * may be sending it right now (several instances, PostgreSQL). */
+        " WHERE id = ?1 AND (state = 'pending' OR (state = 'sending' AND claimed_by = ?4))",
     [ST_SURVEY_MERGE] = "UPDATE surveys SET merged_into = ?2 WHERE message_id = ?1",
     [ST_SURVEY_BY_EXTEND] =
         "SELECT message_id FROM surveys WHERE mobile = ?1 AND expires_at > ?2"
@@ -556,6 +602,8 @@ struct store {
     sqlite3_stmt *st[ST__COUNT];  /* prepared lazily, finalized at close */
     sqlite3_stmt *task_st[STORE_TASK_STMTS]; /* the same for the tasks block */
     int version;                  /* schema version after migrations */
+    char owner[96];               /* this instance's id: claims are marked with it */
+    char where[256];              /* the path or URL, without a password */
 };
 
 sqlite3 *store__db(struct store *s)
@@ -585,12 +633,10 @@ static void bind_opt_int64(sqlite3_stmt *q, int i, int64_t v, int present)
         sqlite3_bind_null(q, i);
 }
 
+/* NULL @v binds an absent text (typed text on PostgreSQL, see store_db.h). */
 static void bind_text(sqlite3_stmt *q, int i, const char *v)
 {
-    if (v)
-        sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, i);
+    sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
 }
 
 /* Step a statement that returns no rows, then reset it. */
@@ -633,6 +679,9 @@ int store_rollback_to(struct store *s)
 
 static int migrate(struct store *s, char *err, size_t errlen)
 {
+    if (store_db_is_pg(s->db))
+        return store_db_migrate_pg(s->db, migrations, (int)HF_ARRAY_LEN(migrations), &s->version,
+                                   err, errlen);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
         goto dberr;
@@ -669,29 +718,33 @@ dberr:
 struct store *store_open(const char *path, int synchronous_full, char *err, size_t errlen)
 {
     struct store *s = xcalloc(1, sizeof *s);
+    char name[256]; /* a PostgreSQL URL without its password */
+    store_db_redact(path, name, sizeof name);
+    snprintf(s->where, sizeof s->where, "%s", name);
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open database: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        store_close(s);
-        return NULL;
-    }
-    char *msg = NULL;
-    char pragmas[256];
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-             " PRAGMA busy_timeout = 2000; PRAGMA temp_store = MEMORY;",
-             synchronous_full ? "FULL" : "NORMAL");
-    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, msg ? msg : "pragma failed");
-        sqlite3_free(msg);
+        snprintf(err, errlen, "%s: cannot open database: %s", name, sqlite3_errmsg(s->db));
         store_close(s);
         return NULL;
     }
     char merr[256];
+    if (!store_db_is_pg(s->db)) { /* PostgreSQL: the server's own settings */
+        char *msg = NULL;
+        char pragmas[256];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+                 " PRAGMA busy_timeout = 2000; PRAGMA temp_store = MEMORY;",
+                 synchronous_full ? "FULL" : "NORMAL");
+        if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: %s", name, msg ? msg : "pragma failed");
+            sqlite3_free(msg);
+            store_close(s);
+            return NULL;
+        }
+    }
     if (migrate(s, merr, sizeof merr) != 0) {
-        snprintf(err, errlen, "%s: %s", path, merr);
+        snprintf(err, errlen, "%s: %s", name, merr);
         store_close(s);
         return NULL;
     }
@@ -716,6 +769,21 @@ void store_close(struct store *s)
 int store_schema_version(struct store *s)
 {
     return s->version;
+}
+
+const char *store_backend(struct store *s)
+{
+    return store_db_is_pg(s->db) ? "postgresql" : "sqlite";
+}
+
+void store_describe(struct store *s, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", s->where);
+}
+
+int store_ping(struct store *s, char *err, size_t errlen)
+{
+    return store_db_ping(s->db, err, errlen);
 }
 
 /* ---- intake ----------------------------------------------------------- */
@@ -754,10 +822,18 @@ int store_trigger_insert(struct store *s, const struct trigger_rec *t, int64_t *
     sqlite3_bind_int64(q, 7, t->received_at);
     bind_text(q, 8, t->token_name);
     bind_text(q, 9, t->body);
-    int rc = exec_stmt(s, q);
-    if (rc == HF_OK)
+    int rc = sqlite3_step(q);
+    int ext = sqlite3_extended_errcode(s->db);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc == SQLITE_DONE) {
         *id = sqlite3_last_insert_rowid(s->db);
-    return rc;
+        return HF_OK;
+    }
+    if (ext == SQLITE_CONSTRAINT_UNIQUE)
+        return HF_ERR_CONFLICT; /* another instance stored this key since our lookup */
+    LOG_ERR("store", "trigger insert failed: %s", sqlite3_errmsg(s->db));
+    return HF_ERR_DB;
 }
 
 int store_trigger_set_response(struct store *s, int64_t id, const char *response)
@@ -950,11 +1026,19 @@ int store_message_already_sent(struct store *s, const char *project_id,
 
 /* ---- outbox ----------------------------------------------------------- */
 
+void store_set_owner(struct store *s, const char *instance_id)
+{
+    snprintf(s->owner, sizeof s->owner, "%s", instance_id);
+}
+
 int store_claim_due(struct store *s, int64_t now, int limit, struct message_row *out)
 {
-    sqlite3_stmt *q = stmt(s, ST_CLAIM_SELECT);
+    int pg = store_db_is_pg(s->db);
+    sqlite3_stmt *q = stmt(s, pg ? ST_CLAIM_PG : ST_CLAIM_SELECT);
     sqlite3_bind_int64(q, 1, now);
     sqlite3_bind_int(q, 2, limit);
+    if (pg)
+        bind_text(q, 3, s->owner);
     int n = 0, rc = SQLITE_DONE;
     while (n < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         struct message_row *m = &out[n++];
@@ -985,10 +1069,11 @@ int store_claim_due(struct store *s, int64_t now, int limit, struct message_row 
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; !pg && i < n; i++) {
         sqlite3_stmt *u = stmt(s, ST_CLAIM_UPDATE);
         sqlite3_bind_int64(u, 1, out[i].id);
         sqlite3_bind_int64(u, 2, now);
+        bind_text(u, 3, s->owner);
         if (exec_stmt(s, u) != HF_OK)
             return -1;
     }
@@ -1013,6 +1098,21 @@ int store_requeue_inflight(struct store *s, int64_t sms_not_before)
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
         LOG_ERR("store", "requeue in-flight messages: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return sqlite3_changes(s->db);
+}
+
+int store_requeue_expired(struct store *s, int64_t now, int64_t sms_not_before)
+{
+    sqlite3_stmt *q = stmt(s, ST_REQUEUE_EXPIRED);
+    sqlite3_bind_int64(q, 1, sms_not_before);
+    sqlite3_bind_int64(q, 2, now);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc != SQLITE_DONE) {
+        LOG_ERR("store", "requeue expired claims: %s", sqlite3_errmsg(s->db));
         return -1;
     }
     return sqlite3_changes(s->db);
@@ -1044,7 +1144,7 @@ char *store_pm_projects_json(struct store *s, const char *staff_id)
             "SELECT p.id, p.address, p.kickoff_date, c.name, c.title, c.mobile,"
             " (SELECT MAX(received_at) FROM triggers WHERE project_id = p.id) AS last,"
             " (SELECT json_group_array(milestone) FROM (SELECT DISTINCT milestone FROM triggers"
-            "   WHERE project_id = p.id ORDER BY milestone))"
+            "   WHERE project_id = p.id ORDER BY milestone) d)"
             " FROM projects p JOIN project_staff ps ON ps.project_id = p.id AND ps.role = 'pm'"
             " LEFT JOIN customers c ON c.id = p.customer_id"
             " WHERE COALESCE(ps.wecom_id, ps.phone, ps.name) = ?1"
@@ -1242,7 +1342,7 @@ int store_message_fallback(struct store *s, int64_t id, const char *channel, con
 }
 
 int store_token_get(struct store *s, const char *name, char *token, size_t toklen,
-                    int64_t *expires_at)
+                    int64_t *expires_at, int64_t *forced_ms)
 {
     sqlite3_stmt *q = stmt(s, ST_TOKEN_GET);
     bind_text(q, 1, name);
@@ -1252,6 +1352,8 @@ int store_token_get(struct store *s, const char *name, char *token, size_t tokle
         if (t && strlen(t) < toklen) {
             memcpy(token, t, strlen(t) + 1);
             *expires_at = sqlite3_column_int64(q, 1);
+            if (forced_ms)
+                *forced_ms = sqlite3_column_int64(q, 2); /* NULL reads 0: never */
             ret = HF_OK;
         }
     } else if (rc != SQLITE_DONE) {
@@ -1271,6 +1373,32 @@ int store_token_put(struct store *s, const char *name, const char *token, int64_
     sqlite3_bind_int64(q, 3, expires_at);
     sqlite3_bind_int64(q, 4, now);
     return exec_stmt(s, q);
+}
+
+int store_token_forced(struct store *s, const char *name, int64_t forced_ms, int64_t now)
+{
+    sqlite3_stmt *q = stmt(s, ST_TOKEN_FORCED);
+    bind_text(q, 1, name);
+    sqlite3_bind_int64(q, 2, forced_ms);
+    sqlite3_bind_int64(q, 3, now);
+    return exec_stmt(s, q);
+}
+
+int store_token_lock(struct store *s, const char *name)
+{
+    char key[200];
+    snprintf(key, sizeof key, "token:%s", name);
+    int rc = store_db_try_lock(s->db, key);
+    if (rc < 0)
+        LOG_ERR("store", "token lock name=%s: %s", name, sqlite3_errmsg(s->db));
+    return rc == 1 ? HF_OK : rc == 0 ? HF_ERR_CONFLICT : HF_ERR_DB;
+}
+
+void store_token_unlock(struct store *s, const char *name)
+{
+    char key[200];
+    snprintf(key, sizeof key, "token:%s", name);
+    store_db_unlock(s->db, key);
 }
 
 int64_t store_message_by_provider_id(struct store *s, const char *provider_id, const char *channel)
@@ -1674,9 +1802,12 @@ int store_survey_merge(struct store *s, int64_t id, int64_t carrier, int64_t now
     sqlite3_bind_int64(q, 1, id);
     bind_text(q, 2, why);
     sqlite3_bind_int64(q, 3, now);
+    bind_text(q, 4, s->owner);
     int rc = exec_stmt(s, q);
     if (rc != HF_OK)
         return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return HF_OK; /* claimed by another instance meanwhile: it goes on its own */
     q = stmt(s, ST_SURVEY_MERGE);
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, carrier);
@@ -1918,7 +2049,7 @@ char *store_tasks_json(struct store *s, const struct task_filter *f, int64_t now
         " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
         " WHERE (CAST(?2 AS INTEGER) = 0 OR t.id = CAST(?2 AS INTEGER))"
         " AND (CAST(?3 AS INTEGER) = 0 OR t.trigger_id = CAST(?3 AS INTEGER))"
-        " AND (?4 = '' OR t.project_id = ?4))"
+        " AND (?4 = '' OR t.project_id = ?4)) x" /* the alias PostgreSQL requires */
         " WHERE ?5 = '' OR state = ?5 OR (?5 = 'overdue' AND overdue = 1)"
         " ORDER BY CASE state WHEN 'done' THEN 2 WHEN 'waiting' THEN 1 ELSE 0 END,"
         " due_at IS NULL, due_at, id LIMIT 500",

@@ -14,7 +14,11 @@
 #define TOKEN_MARGIN_S 60          /* treat a token as expired this much early */
 #define TOKEN_REFRESH_AHEAD_S 300  /* refresh in the background this long before expiry */
 #define TOKEN_FORCE_GAP_MS 30000   /* WeChat: forced refreshes at least 30 s apart */
+/* The stored time of another instance's forced refresh comes from its
+ * clock: allow this much difference between the machines' clocks. */
+#define TOKEN_CLOCK_SKEW_MS 1000
 #define TOKEN_RETRY_MAX_S 60.0
+#define TOKEN_POLL_S 0.2           /* another instance fetches: re-read the store this often */
 
 struct waiter {
     token_ready_fn fn;
@@ -30,11 +34,15 @@ struct entry {
     int64_t expires_at;            /* UTC seconds, margin already taken off */
     char bad[TOKEN_MAX];           /* the token a provider last refused */
     int fetching;                  /* a fetch is in flight */
+    int locked;                    /* this instance holds the token's lock (store_token_lock) */
     int force_next;                /* next fetch uses force_refresh */
-    int64_t last_force_ms;         /* monotonic */
+    int64_t last_force_ms;         /* monotonic, this instance's last forced refresh */
     int64_t last_ahead;            /* UTC seconds of the last refresh-ahead */
+    int ahead;                     /* the current obtain() is a refresh-ahead */
     double retry_s;                /* backoff for failed fetches */
     ev_timer retry;                /* re-fetch after a transient failure */
+    ev_timer poll;                 /* another instance fetches: re-read the store */
+    int64_t poll_since_ms;         /* monotonic start of this wait for another instance, 0 */
     struct waiter *waiters;
     struct entry *next;
 };
@@ -46,6 +54,7 @@ struct tokens {
 };
 
 static void fetch(struct entry *e);
+static void obtain(struct entry *e, int ahead);
 
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -53,7 +62,15 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     struct entry *e = w->data;
     if (!e->fetching && (e->waiters || !e->token[0]))
-        fetch(e);
+        obtain(e, 0);
+}
+
+static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct entry *e = w->data;
+    obtain(e, e->ahead);
 }
 
 static struct entry *entry_for(struct tokens *t, const struct channel_adapter *a)
@@ -70,9 +87,13 @@ static struct entry *entry_for(struct tokens *t, const struct channel_adapter *a
     e->retry_s = 1.0;
     ev_init(&e->retry, on_retry);
     e->retry.data = e;
-    /* A token fetched before a restart is still good: reuse it. */
+    ev_init(&e->poll, on_poll);
+    e->poll.data = e;
+    /* A token fetched before a restart (or by another instance) is still
+     * good: reuse it. */
     int64_t exp;
-    if (store_token_get(t->gw->store, e->key, e->token, sizeof e->token, &exp) == HF_OK) {
+    if (store_token_get(t->gw->store, e->key, e->token, sizeof e->token, &exp, NULL) == HF_OK &&
+        e->token[0]) {
         e->expires_at = exp;
         LOG_INFO("tokens", "reusing stored token provider=%s valid_for_s=%lld", a->name,
                  (long long)(exp - clock_now()));
@@ -89,6 +110,40 @@ static int valid(const struct entry *e)
     return e->token[0] && e->expires_at > clock_now();
 }
 
+/* What obtain() is after: a valid token, and for a refresh-ahead one that
+ * is not about to expire. */
+static int satisfied(const struct entry *e, int ahead)
+{
+    return valid(e) && (!ahead || e->expires_at - clock_now() > TOKEN_REFRESH_AHEAD_S);
+}
+
+/* Take the stored token if another instance (or this one before a
+ * restart) stored a better one: valid, not the one a provider refused
+ * here, and lasting longer than the cached one. 1 if taken. */
+static int reread(struct entry *e)
+{
+    char tok[TOKEN_MAX];
+    int64_t exp = 0;
+    if (store_token_get(e->owner->gw->store, e->key, tok, sizeof tok, &exp, NULL) != HF_OK)
+        return 0;
+    if (!tok[0] || exp <= clock_now() || strcmp(tok, e->bad) == 0 ||
+        (valid(e) && exp <= e->expires_at))
+        return 0;
+    snprintf(e->token, sizeof e->token, "%s", tok);
+    e->expires_at = exp;
+    e->bad[0] = '\0';
+    return 1;
+}
+
+/* Release the cluster-wide lock once this instance's fetch is over. */
+static void release(struct entry *e)
+{
+    if (!e->locked)
+        return;
+    e->locked = 0;
+    store_token_unlock(e->owner->gw->store, e->key);
+}
+
 /* Answer every waiter; the list is detached first because a callback may
  * wait again (a resend after an invalid token). */
 static void answer_all(struct entry *e, const char *token, const char *why)
@@ -103,12 +158,50 @@ static void answer_all(struct entry *e, const char *token, const char *why)
     }
 }
 
+/* Schedule another try after a transient failure (backoff up to 60 s). */
+static void retry_later(struct entry *e)
+{
+    struct gateway *gw = e->owner->gw;
+    ev_timer_stop(gw->loop, &e->retry);
+    ev_timer_set(&e->retry, e->retry_s, 0.);
+    ev_timer_start(gw->loop, &e->retry);
+    e->retry_s = e->retry_s * 2 > TOKEN_RETRY_MAX_S ? TOKEN_RETRY_MAX_S : e->retry_s * 2;
+}
+
+/* The provider returned the token it refused here (stable_token in normal
+ * mode hands back the same token while it is valid): 1 if a forced
+ * refresh may be asked for now, which is then recorded in the store
+ * before it is sent. At most one per 30 s by this instance (monotonic
+ * clock) and, through the stored time, by any instance. */
+static int may_force(struct entry *e)
+{
+    struct gateway *gw = e->owner->gw;
+    int64_t mono = clock_mono_ms(), now_ms = clock_now_ms();
+    if (e->last_force_ms && mono - e->last_force_ms < TOKEN_FORCE_GAP_MS)
+        return 0;
+    char tok[TOKEN_MAX];
+    int64_t exp = 0, forced = 0;
+    int rc = store_token_get(gw->store, e->key, tok, sizeof tok, &exp, &forced);
+    if (rc == HF_ERR_DB)
+        return 0; /* cannot tell what the others did: not now */
+    if (rc == HF_OK && forced && now_ms - forced < TOKEN_FORCE_GAP_MS + TOKEN_CLOCK_SKEW_MS)
+        return 0;
+    if (store_begin(gw->store) != HF_OK ||
+        store_token_forced(gw->store, e->key, now_ms, clock_now()) != HF_OK ||
+        store_commit(gw->store) != HF_OK) {
+        store_rollback(gw->store);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_fetched(void *arg, const struct http_resp *resp, int64_t latency_ms)
 {
     struct entry *e = arg;
     struct gateway *gw = e->owner->gw;
     e->fetching = 0;
     if (resp->cancelled) {
+        release(e);
         answer_all(e, NULL, "shutting down");
         return;
     }
@@ -117,6 +210,7 @@ static void on_fetched(void *arg, const struct http_resp *resp, int64_t latency_
     int retryable = 1;
     if (e->a->token_parse(gw->cfg, resp, tok, sizeof tok, &expires_in, &retryable, err,
                           sizeof err) != 0) {
+        release(e);
         if (!retryable) {
             LOG_ERR("tokens", "cannot get an access token provider=%s reason=\"%s\" (check the "
                     "channel's credentials)", e->a->name, err);
@@ -125,25 +219,20 @@ static void on_fetched(void *arg, const struct http_resp *resp, int64_t latency_
         }
         LOG_WARN("tokens", "token fetch failed provider=%s reason=\"%s\" retry_in_s=%.0f",
                  e->a->name, err, e->retry_s);
-        ev_timer_stop(gw->loop, &e->retry);
-        ev_timer_set(&e->retry, e->retry_s, 0.);
-        ev_timer_start(gw->loop, &e->retry);
-        e->retry_s = e->retry_s * 2 > TOKEN_RETRY_MAX_S ? TOKEN_RETRY_MAX_S : e->retry_s * 2;
+        retry_later(e);
         return;
     }
     e->retry_s = 1.0;
-    /* stable_token in normal mode hands back the same token while it is
-     * valid: if that is the one the provider just refused, force a new
-     * one (rate-limited by WeChat to one per 30 s). */
+    /* The refused token came back: force a new one (WeChat limits that to
+     * one per 30 s), still holding the lock. */
     if (e->bad[0] && strcmp(tok, e->bad) == 0 && strcmp(e->a->name, "wechat") == 0) {
-        int64_t now_ms = clock_mono_ms();
-        if (now_ms - e->last_force_ms >= TOKEN_FORCE_GAP_MS) {
+        if (may_force(e)) {
             e->force_next = 1;
             fetch(e);
             return;
         }
         LOG_WARN("tokens", "provider=%s refused token returned again; forced refresh not before "
-                 "30 s", e->a->name);
+                 "30 s after the last one (any instance)", e->a->name);
     }
     int64_t now = clock_now();
     snprintf(e->token, sizeof e->token, "%s", tok);
@@ -154,11 +243,15 @@ static void on_fetched(void *arg, const struct http_resp *resp, int64_t latency_
         store_token_put(gw->store, e->key, e->token, e->expires_at, now) != HF_OK ||
         store_commit(gw->store) != HF_OK)
         store_rollback(gw->store); /* still usable from memory */
+    /* Stored first, then released: an instance waiting for it finds it. */
+    release(e);
     LOG_INFO("tokens", "token fetched provider=%s expires_in_s=%lld latency_ms=%lld", e->a->name,
              (long long)expires_in, (long long)latency_ms);
     answer_all(e, e->token, NULL);
 }
 
+/* Send the token request. The caller holds the lock (e->locked, or
+ * SQLite); it is released when the answer is in (on_fetched). */
 static void fetch(struct entry *e)
 {
     struct gateway *gw = e->owner->gw;
@@ -171,18 +264,82 @@ static void fetch(struct entry *e)
     e->force_next = 0;
     if (e->a->token_request(gw->cfg, force, &req, err, sizeof err) != 0) {
         http_req_cleanup(&req);
+        release(e);
         LOG_ERR("tokens", "cannot build the token request provider=%s: %s", e->a->name, err);
         answer_all(e, NULL, err);
         return;
     }
-    if (force)
+    if (force) {
         e->last_force_ms = clock_mono_ms();
+        LOG_WARN("tokens", "provider=%s asking for a forced token refresh", e->a->name);
+    }
     if (outbound_submit(gw->out, &req, on_fetched, e) != 0) {
+        release(e);
         answer_all(e, NULL, "outbound request refused");
         return;
     }
     e->fetching = 1;
     e->owner->fetches++;
+}
+
+/*
+ * Get a token for the waiters (@ahead 0: a valid one) or refresh ahead of
+ * expiry (@ahead 1: one that is not about to expire). In order:
+ *  1. the store may hold one already (another instance fetched it);
+ *  2. else take the lock and fetch, unless the store got one meanwhile;
+ *  3. another instance holds the lock: it is fetching, so poll the store
+ *     (on_poll calls this again) instead of fetching too; after twice the
+ *     request timeout + 10 s the holder is stuck: fetch without the lock.
+ * Nothing happens while this instance fetches, backs off or polls.
+ */
+static void obtain(struct entry *e, int ahead)
+{
+    struct gateway *gw = e->owner->gw;
+    if (e->fetching || ev_is_active(&e->retry))
+        return;
+    ev_timer_stop(gw->loop, &e->poll);
+    e->ahead = ahead;
+    reread(e);
+    if (satisfied(e, ahead)) {
+        e->poll_since_ms = 0;
+        answer_all(e, e->token, NULL);
+        return;
+    }
+    int rc = e->locked ? HF_OK : store_token_lock(gw->store, e->key);
+    if (rc == HF_OK) {
+        e->poll_since_ms = 0;
+        e->locked = 1;
+        if (reread(e) && satisfied(e, ahead)) { /* stored just before we took the lock */
+            release(e);
+            answer_all(e, e->token, NULL);
+            return;
+        }
+        fetch(e);
+        return;
+    }
+    if (rc == HF_ERR_CONFLICT) {
+        /* The holder's fetch lasts at most the request timeout, twice with
+         * a forced refresh. Held much longer, the holder is stuck (frozen,
+         * cut off) with its connection still open: fetch without the lock
+         * rather than wait for the server to notice. */
+        int64_t mono = clock_mono_ms(), stuck_ms = 2 * gw->cfg->request_timeout_ms + 10000;
+        if (!e->poll_since_ms)
+            e->poll_since_ms = mono;
+        if (mono - e->poll_since_ms < stuck_ms) {
+            ev_timer_set(&e->poll, TOKEN_POLL_S, 0.);
+            ev_timer_start(gw->loop, &e->poll);
+            return;
+        }
+        LOG_WARN("tokens", "provider=%s another instance has held the token lock for %llds "
+                 "without storing a token; fetching without it", e->a->name,
+                 (long long)((mono - e->poll_since_ms) / 1000));
+        e->poll_since_ms = 0;
+        fetch(e);
+        return;
+    }
+    LOG_WARN("tokens", "provider=%s cannot take the token lock (database); retry_in_s=%.0f",
+             e->a->name, e->retry_s);
+    retry_later(e);
 }
 
 struct tokens *tokens_new(struct gateway *gw)
@@ -204,8 +361,10 @@ void tokens_wait(struct tokens *t, const struct channel_adapter *a, token_ready_
     w->arg = arg;
     w->next = e->waiters;
     e->waiters = w;
-    if (!ev_is_active(&e->retry))
-        fetch(e); /* no-op when one is in flight: everyone waits for it */
+    /* No-op while a fetch is in flight, backing off or polling: everyone
+     * waits for that one. */
+    if (!ev_is_active(&e->poll))
+        obtain(e, 0);
 }
 
 void tokens_invalidate(struct tokens *t, const struct channel_adapter *a, const char *bad_token)
@@ -216,7 +375,7 @@ void tokens_invalidate(struct tokens *t, const struct channel_adapter *a, const 
     snprintf(e->bad, sizeof e->bad, "%s", bad_token);
     e->token[0] = '\0';
     e->expires_at = 0;
-    LOG_WARN("tokens", "provider=%s refused the access token; fetching a new one", a->name);
+    LOG_WARN("tokens", "provider=%s refused the access token; getting a new one", a->name);
 }
 
 void tokens_cron(struct tokens *t)
@@ -224,10 +383,10 @@ void tokens_cron(struct tokens *t)
     int64_t now = clock_now();
     for (struct entry *e = t->entries; e; e = e->next) {
         if (e->fetching || !e->token[0] || e->expires_at - now > TOKEN_REFRESH_AHEAD_S ||
-            now - e->last_ahead < 60)
+            now - e->last_ahead < 60 || ev_is_active(&e->poll))
             continue;
         e->last_ahead = now;
-        fetch(e);
+        obtain(e, 1);
     }
 }
 
@@ -244,6 +403,8 @@ void tokens_free(struct tokens *t)
         struct entry *e = t->entries;
         t->entries = e->next;
         ev_timer_stop(t->gw->loop, &e->retry);
+        ev_timer_stop(t->gw->loop, &e->poll);
+        release(e);
         answer_all(e, NULL, "shutting down");
         free(e);
     }

@@ -177,7 +177,14 @@ void clock_init_from_env(void)
     const char *s = getenv("HUIFANG_CLOCK_START");
     int64_t t;
     if (s && *s && iso8601_parse(s, &t) == 0) {
-        clock_offset_ms = t * 1000 - real_now_ms();
+        /* Milliseconds too ("...T15:05:00.250+08:00"): tests that start
+         * several processes on one clock give each the same instant. */
+        int64_t frac = 0;
+        const char *dot = strchr(s, '.');
+        for (int i = 0, scale = 100; dot && i < 3 && isdigit((unsigned char)dot[1 + i]);
+             i++, scale /= 10)
+            frac += (dot[1 + i] - '0') * scale;
+        clock_offset_ms = t * 1000 + frac - real_now_ms();
         log_write(LOG_LVL_WARN, "clock", "test clock in use: HUIFANG_CLOCK_START=%s", s);
     }
 }

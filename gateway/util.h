@@ -64,8 +64,8 @@ char *buf_steal(struct buf *b);
 /* ---- time ------------------------------------------------------------ */
 
 /* Wall-clock "now" in UTC epoch seconds / milliseconds. In tests the clock
- * can be started at another instant (HUIFANG_CLOCK_START, see clock_init);
- * it then advances at the real rate from that instant. */
+ * can be started at another instant (HUIFANG_CLOCK_START, ISO-8601 with
+ * optional milliseconds); it then advances at the real rate from there. */
 void clock_init_from_env(void);
 int64_t clock_now(void);
 int64_t clock_now_ms(void);

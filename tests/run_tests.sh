@@ -65,6 +65,60 @@ if [ -f "$bdir/package-lock.json" ] &&
   fi
 fi
 
+# The PostgreSQL store: a throwaway server (tests/pg_server.sh), the store's
+# unit tests on it, then the end-to-end modules that cover intake, sending,
+# retries, restarts and answers with each daemon on its own database, three
+# instances sharing one token owner (test_16_token_owner), and the crash
+# run at CI size (test_13_crash.CrashRunTest, ~40 s).
+# Without the server package: a note on a developer machine, a failure
+# under CI=true (tools/deps.sh installs it).
+PG_E2E=${PG_E2E:-test_01_intake test_02_send test_03_retry test_04_restart test_07_receipts test_08_answers test_13_api test_16_store test_16_token_owner test_24_cluster test_13_crash.CrashRunTest}
+pg_dir=
+stop_pg() { [ -n "$pg_dir" ] && tests/pg_server.sh stop "$pg_dir"; pg_dir=; }
+trap stop_pg EXIT
+if pg_out=$(tests/pg_server.sh start 2>&1); then
+  pg_dir=$(printf '%s\n' "$pg_out" | sed -n 1p)
+  pg_url=$(printf '%s\n' "$pg_out" | sed -n 2p)
+  for t in "$BUILD"/tests/test_store; do
+    out=$(HUIFANG_TEST_PG_URL=$pg_url timeout $((120 * MULT)) "$t" 2>&1)
+    rc=$?
+    n_ok=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -1)
+    n_ok=${n_ok:-0}
+    passed=$((passed + n_ok))
+    if [ $rc -ne 0 ]; then
+      failed=$((failed + 1)); failed_names+=("$(basename "$t")-postgresql")
+      printf '%s\n' "$out"; echo "FAIL $(basename "$t") on PostgreSQL (exit $rc)"
+    else
+      echo "ok   $(basename "$t") on PostgreSQL ($n_ok)"
+    fi
+  done
+  pg_log=$(mktemp)
+  (cd tests/e2e && HUIFANG_TEST_PG=1 HUIFANG_TEST_PG_URL=$pg_url \
+     timeout $((600 * MULT)) python3 -m unittest $PG_E2E) >"$pg_log" 2>&1
+  rc=$?
+  ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$pg_log" | tail -1)
+  bad=$(sed -n 's/^FAILED (\(.*\))/\1/p' "$pg_log" | tr ',' '\n' |
+        awk -F= '$1 ~ /failures|errors/ {s += $2} END {print s + 0}')
+  ran=${ran:-0}; bad=${bad:-0}
+  if [ $rc -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+  skipped=$(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$pg_log" | tail -1)
+  passed=$((passed + ran - bad - ${skipped:-0}))
+  failed=$((failed + bad))
+  if [ $rc -ne 0 ]; then
+    cat "$pg_log"; failed_names+=("e2e-postgresql"); echo "FAIL e2e on PostgreSQL"
+  else
+    echo "ok   e2e on PostgreSQL ($ran: $PG_E2E)"
+  fi
+  rm -f "$pg_log"
+  stop_pg
+elif in_ci; then
+  printf '%s\n' "$pg_out"
+  failed=$((failed + 1)); failed_names+=("postgresql"); echo "FAIL PostgreSQL server (tools/deps.sh)"
+else
+  printf '%s\n' "$pg_out" | tail -1
+  echo "note: no PostgreSQL server, the PostgreSQL store tests are skipped (tools/deps.sh)"
+fi
+
 e2e_log=$(mktemp)
 timeout $((600 * MULT)) python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v >"$e2e_log" 2>&1
 rc=$?

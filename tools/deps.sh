@@ -15,8 +15,8 @@ set -euo pipefail
 
 PKGS=(
   gcc make pkg-config
-  libev-dev libcurl4-openssl-dev libssl-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev
-  libcmocka-dev libexpat1-dev
+  libev-dev libcurl4-openssl-dev libssl-dev libcjson-dev libsqlite3-dev libpq-dev libmicrohttpd-dev
+  libcmocka-dev libexpat1-dev postgresql
   tzdata ca-certificates curl python3
 )
 BROWSER_PKGS=(chromium fonts-wqy-microhei)

@@ -43,8 +43,15 @@ at its starts, "recovered N messages"). With Aliyun every SMS must also
 end delivered by its receipt; a Tencent push that overtakes the commit of
 its send's SerialNo matches nothing, so there some stay "sent".
 
+With --pg (or under the e2e suite's HUIFANG_TEST_PG=1) the daemon runs on
+a PostgreSQL database instead of a SQLite file: --pg starts a throwaway
+server with tests/pg_server.sh and stops it at the end. PostgreSQL has no
+PRAGMA integrity_check / foreign_key_check: there the foreign keys are
+enforced on every write, and the orphan checks below run as they are.
+
 Usage (from the repository root, after `make all`):
     python3 tests/crash/crash_run.py --triggers 20000 --kills 50
+    python3 tests/crash/crash_run.py --triggers 20000 --kills 50 --pg
     python3 tests/crash/crash_run.py --triggers 300 --kills 5 --sms tencent
     python3 tests/crash/crash_run.py --receipt-grace 0   # without the receipt wait
 Exit status 0 when every check holds; the summary is printed as JSON.
@@ -59,6 +66,7 @@ import os
 import random
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -66,6 +74,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
+import harness  # noqa: E402
 from harness import (CST, SLOW, TUESDAY_1505, Daemon, Mock, deep_merge, epoch,  # noqa: E402
                      trigger_body)
 from test_06_channels import (CB_TOKEN, SECRETS_ENV, channel_overrides,  # noqa: E402
@@ -349,9 +358,9 @@ class Run:
                            "JOIN customers c ON c.id = t.customer_id "
                            "WHERE m.channel = 'sms' AND m.state IN ('sent', 'delivered') "
                            "ORDER BY m.id LIMIT ?", limit)
+        before = self.receipt_counts()
         for row in rows:
-            row["receipts_before"] = self.d.scalar(
-                "SELECT COUNT(*) FROM receipts WHERE message_id = ?", row["id"])
+            row["receipts_before"] = before.get(row["id"], 0)
         results = {}
 
         def job_for(row):
@@ -417,6 +426,13 @@ class Run:
         return rows
 
     # ---- checks ----------------------------------------------------------
+
+    def receipt_counts(self):
+        """{message id: receipts stored}, in one query (one psql run on
+        PostgreSQL rather than one per message)."""
+        return {r["message_id"]: r["n"] for r in self.d.rows(
+            "SELECT message_id, COUNT(*) AS n FROM receipts WHERE message_id IS NOT NULL "
+            "GROUP BY message_id")}
 
     def in_window(self, window, ts):
         lt = datetime.datetime.fromtimestamp(ts, CST)
@@ -510,9 +526,9 @@ class Run:
         # attempts) but has no row in attempts. A repeat of any other
         # message would be a real bug (a resend of something committed).
         repeated = [mid for mid, rs in by_key.items() if len(rs) > 1 and mid in msgs]
-        not_cut = [mid for mid in repeated
-                   if msgs[mid]["attempts"] <= d.scalar(
-                       "SELECT COUNT(*) FROM attempts WHERE message_id = ?", mid)]
+        att_rows = {r["message_id"]: r["n"] for r in d.rows(
+            "SELECT message_id, COUNT(*) AS n FROM attempts GROUP BY message_id")}
+        not_cut = [mid for mid in repeated if msgs[mid]["attempts"] <= att_rows.get(mid, 0)]
         if not_cut:
             p.append("%d messages repeated at the provider without a cut attempt: %s"
                      % (len(not_cut), not_cut[:5]))
@@ -561,18 +577,20 @@ class Run:
             orphans[what] = n
             if n:
                 p.append("%d %s" % (n, what))
-        integrity = d.scalar("PRAGMA integrity_check")
-        if integrity != "ok":
-            p.append("integrity_check: %s" % integrity)
-        fk = d.rows("PRAGMA foreign_key_check")
-        if fk:
-            p.append("foreign_key_check: %d rows, e.g. %r" % (len(fk), fk[:3]))
+        if not d.pg_url:  # PostgreSQL checks its foreign keys on every write
+            integrity = d.scalar("PRAGMA integrity_check")
+            if integrity != "ok":
+                p.append("integrity_check: %s" % integrity)
+            fk = d.rows("PRAGMA foreign_key_check")
+            if fk:
+                p.append("foreign_key_check: %d rows, e.g. %r" % (len(fk), fk[:3]))
         # Receipts pushed by the provider (retried while huifangd was
         # down): every SMS delivered, one receipt per accepted request.
         sms_ids = [mid for mid, r in msgs.items() if r["channel"] == "sms"]
         phase_ids = {row["id"] for row in receipt_rows}  # got one more, below
+        rcounts = self.receipt_counts()
         for mid in sms_ids:
-            n = d.scalar("SELECT COUNT(*) FROM receipts WHERE message_id = ?", mid)
+            n = rcounts.get(mid, 0)
             want = len(by_key.get(mid, [])) + (mid in phase_ids)
             if self.sms == "aliyun" and (msgs[mid]["state"] != "delivered" or n != want):
                 p.append("SMS %d: state %s, %d receipts for %d accepted requests"
@@ -580,19 +598,24 @@ class Run:
         # The receipts phase: each receipt, repeated by the "provider" until
         # answered across kills, is stored once.
         for row in receipt_rows:
-            n = d.scalar("SELECT COUNT(*) FROM receipts WHERE message_id = ?", row["id"])
-            st = d.scalar("SELECT state FROM messages WHERE id = ?", row["id"])
+            n = rcounts.get(row["id"], 0)
+            st = msgs[row["id"]]["state"] if row["id"] in msgs else None
             if n != row["receipts_before"] + 1 or st != "delivered":
                 p.append("message %d: %d receipts stored (%d before), state %s"
                          % (row["id"], n, row["receipts_before"], st))
         # Survey submissions: one answer per survey, the survey answered.
+        acounts = {r["message_id"]: r["n"] for r in d.rows(
+            "SELECT message_id, COUNT(*) AS n FROM answers WHERE message_id IS NOT NULL "
+            "GROUP BY message_id")}
+        sstates = {r["message_id"]: r["state"] for r in d.rows(
+            "SELECT message_id, state FROM surveys")}
         for row in survey_rows:
-            n = d.scalar("SELECT COUNT(*) FROM answers WHERE message_id = ?", row["id"])
-            st = d.scalar("SELECT state FROM surveys WHERE message_id = ?", row["id"])
+            n = acounts.get(row["id"], 0)
+            st = sstates.get(row["id"])
             if n != 1 or st != "answered":
                 p.append("survey %d: %d answers stored, state %s" % (row["id"], n, st))
         return {
-            "seed": self.seed, "sms": self.sms,
+            "seed": self.seed, "sms": self.sms, "store": "postgresql" if d.pg_url else "sqlite",
             "triggers": self.n, "accepted": len(self.answers),
             "accepted_202": sum(1 for s, _, _ in self.answers.values() if s == 202),
             "answered_200_replay": sum(1 for s, _, _ in self.answers.values() if s == 200),
@@ -656,11 +679,24 @@ def main():
     ap.add_argument("--receipt-grace", type=int, default=5,
                     help="dispatch.receipt_grace in seconds (0: resend cut-short SMS at once)")
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--pg", action="store_true",
+                    help="run huifangd on PostgreSQL (a throwaway server, tests/pg_server.sh)")
     a = ap.parse_args()
-    r = Run(triggers=a.triggers, kills=a.kills, clients=a.clients, sms=a.sms,
-            wechat_share=a.wechat_share, seed=a.seed, phase_kills=a.phase_kills,
-            receipt_grace=a.receipt_grace)
-    summary = r.run()
+    pg_dir = None
+    if a.pg:
+        script = os.path.join(HERE, "..", "pg_server.sh")
+        out = subprocess.run([script, "start"], capture_output=True, text=True, check=True)
+        pg_dir, url = out.stdout.split("\n")[:2]
+        harness.PG_URL = url  # every Daemon gets its own database on it
+        log("PostgreSQL at %s (%s)" % (url, pg_dir))
+    try:
+        r = Run(triggers=a.triggers, kills=a.kills, clients=a.clients, sms=a.sms,
+                wechat_share=a.wechat_share, seed=a.seed, phase_kills=a.phase_kills,
+                receipt_grace=a.receipt_grace)
+        summary = r.run()
+    finally:
+        if pg_dir:
+            subprocess.run([os.path.join(HERE, "..", "pg_server.sh"), "stop", pg_dir])
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0 if not summary["problems"] else 1
 

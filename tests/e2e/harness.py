@@ -28,6 +28,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -74,6 +75,83 @@ FRIDAY_1930 = "2026-11-27T19:30:00+08:00"    # notice window open, survey window
 MONDAY_1031 = "2026-11-30T10:31:00+08:00"    # the next survey window after FRIDAY_1930
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
+
+# HUIFANG_TEST_PG=1 with HUIFANG_TEST_PG_URL (a server tests/pg_server.sh
+# started): every Daemon gets its own PostgreSQL database on that server
+# ("store": {"url": ...}) instead of a SQLite file; db()/rows()/scalar()
+# read it through psql.
+PG_URL = (os.environ.get("HUIFANG_TEST_PG_URL") or None) \
+    if os.environ.get("HUIFANG_TEST_PG") == "1" else None
+
+
+def _pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _pg_url_db(url, name):
+    """@url with its database replaced by @name."""
+    base = url.rsplit("/", 1)[0]
+    return base + "/" + name
+
+
+def psql(url, sql):
+    """Run @sql on @url; its stdout (unaligned, tuples only)."""
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                         capture_output=True, text=True, timeout=30 * SLOW)
+    if out.returncode != 0:
+        raise RuntimeError("psql: %s: %s" % (sql, out.stderr.strip()))
+    return out.stdout
+
+
+class _PgRow(dict):
+    """A row by column name or, like sqlite3.Row, by position."""
+
+    def __getitem__(self, k):
+        if isinstance(k, int):
+            return list(self.values())[k]
+        return dict.__getitem__(self, k)
+
+
+class _PgCursor:
+    def __init__(self, rows):
+        self._rows = rows
+
+    def fetchall(self):
+        return self._rows
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+
+class PgConn:
+    """Just enough of sqlite3.Connection for the tests' reads: execute()
+    with ? parameters, rows typed through row_to_json."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def execute(self, sql, args=()):
+        parts = sql.split("?")
+        if len(parts) - 1 != len(args):
+            raise ValueError("%d parameters for %r" % (len(args), sql))
+        text = parts[0] + "".join(_pg_literal(a) + p for a, p in zip(args, parts[1:]))
+        text = text.strip().rstrip(";")
+        # The few SQLite-isms of the tests' reads.
+        if text.upper() == "PRAGMA USER_VERSION":
+            text = "SELECT MAX(version) FROM schema_version"
+        text = re.sub(r"\bwindow\b", '"window"', text)
+        out = psql(self.url, "SELECT row_to_json(t) FROM (%s) t" % text)
+        return _PgCursor([_PgRow(json.loads(line, object_pairs_hook=lambda kv: dict(kv)))
+                          for line in out.splitlines() if line.strip()])
+
+    def close(self):
+        pass
 
 
 def sha256_hex(s):
@@ -304,11 +382,23 @@ class Daemon:
     """One huifangd with its own config, database and log in a temp dir.
 
     The process can be stopped and started again on the same database
-    (restart()), with another test clock if wanted."""
+    (restart()), with another test clock if wanted. @share_db: another
+    Daemon on PostgreSQL whose database this one uses too (several
+    instances of one deployment); that one drops it."""
 
-    def __init__(self, mock=None, clock=TUESDAY_1505, overrides=None, env=None, start=True):
+    def __init__(self, mock=None, clock=TUESDAY_1505, overrides=None, env=None, start=True,
+                 share_db=None):
         self.dir = tempfile.mkdtemp(prefix="huifangd_")
         self.db_path = os.path.join(self.dir, "huifang.db")
+        self.pg_url = None
+        self.owns_db = share_db is None
+        if share_db is not None:
+            assert share_db.pg_url, "sharing a database needs PostgreSQL (HUIFANG_TEST_PG=1)"
+            self.pg_url = share_db.pg_url
+        elif PG_URL:
+            name = "hf_" + uuid.uuid4().hex[:16]
+            psql(PG_URL, "CREATE DATABASE %s" % name)
+            self.pg_url = _pg_url_db(PG_URL, name)
         self.ready = os.path.join(self.dir, "ready")
         self.config_path = os.path.join(self.dir, "huifang.json")
         self.log_path = os.path.join(self.dir, "huifangd.log")
@@ -334,7 +424,8 @@ class Daemon:
             "public_url": PUBLIC_URL,
             "timezone": "Asia/Shanghai",
             "log_level": "info",
-            "store": {"path": self.db_path},  # synchronous: the default, "full"
+            # synchronous: the default, "full"
+            "store": {"url": self.pg_url} if self.pg_url else {"path": self.db_path},
             "company": {"name": COMPANY_NAME, "phone": COMPANY_PHONE},
             "catalogue": CATALOGUE,
             "holidays": HOLIDAYS,
@@ -453,6 +544,8 @@ class Daemon:
         finally:
             self.log_text = self.read_log()
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.pg_url and self.owns_db:
+                psql(PG_URL, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_url.rsplit("/", 1)[1])
 
     def read_log(self):
         try:
@@ -510,6 +603,8 @@ class Daemon:
     def db(self):
         """A read-only connection to the daemon's SQLite file (rows as
         sqlite3.Row). Close it when done; rows()/scalar() do that for you."""
+        if self.pg_url:
+            return PgConn(self.pg_url)
         conn = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=5 * SLOW)
         conn.row_factory = sqlite3.Row
         return conn

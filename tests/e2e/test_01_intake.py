@@ -403,6 +403,8 @@ class IntakeTest(E2ETestCase):
         # The version the store migrated to, as the file itself records it.
         self.assertEqual(h["schema_version"], self.d.scalar("PRAGMA user_version"))
         self.assertGreaterEqual(h["schema_version"], 2)
+        self.assertEqual(h["database"], {"backend": "postgresql" if self.d.pg_url else "sqlite",
+                                         "state": "ok"})
         self.assertEqual(h["in_flight"], 0)
         self.assertIsInstance(h["uptime_s"], (int, float))
 

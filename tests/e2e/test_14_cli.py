@@ -156,7 +156,7 @@ class CommandsTest(CliCase):
         self.assertEqual(json.loads(out)["milestone"], "material_inspection")
 
         # Answer the completion survey badly: a result and a ticket.
-        sid = d.scalar("SELECT id FROM messages WHERE trigger_id = 1 AND message = 'survey'")
+        sid = d.scalar("SELECT id FROM messages WHERE trigger_id = 1 AND message = 'survey' ORDER BY id")
         d.wait_state(sid, ("sent", "delivered"))
         self.assertEqual(self.post_page(d, self.page_token(m, sid),
                                         dict(COMPLETION_FORM, score="3"))[0], 200)

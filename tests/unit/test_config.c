@@ -231,6 +231,7 @@ static void test_minimal_loads_with_documented_defaults(void **state)
     assert_string_equal(c->timezone, "Asia/Shanghai");
     assert_int_equal(c->log_level, LOG_LVL_INFO);
     assert_int_equal(c->synchronous_full, 1);
+    assert_int_equal(c->lease_ms, 30000);
     assert_string_equal(c->company_name, "安居装饰");
     assert_string_equal(c->company_phone, "400-800-1234");
     /* survey 10:30-11:40 + 15:00-18:00, notice 08:00-21:00 */
@@ -533,6 +534,11 @@ static void test_error_out_of_range(void **state)
     expect_error_with("listen.max_body", "100", "listen.max_body", "out of range");
     expect_error_with("dispatch.max_attempts", "0", "dispatch.max_attempts", "out of range");
     expect_error_with("survey.validity", "\"100d\"", "survey.validity", "out of range");
+    /* A lease shorter than a few 1 s renewals would expire under a live
+     * instance. */
+    expect_error_with("store.lease", "\"2s\"", "store.lease", "out of range (3000 ms .. 600000 ms)");
+    expect_error_with("store.lease", "\"2h\"", "store.lease", "out of range");
+    expect_error_with("store.lease", "\"soon\"", "store.lease", "'soon' is not a duration");
 }
 
 static void test_error_bad_duration(void **state)
@@ -553,6 +559,34 @@ static void test_error_missing_required(void **state)
                                            "survey.secret"};
     for (size_t i = 0; i < HF_ARRAY_LEN(required); i++)
         expect_error_with(required[i], NULL, required[i], "missing (required)");
+}
+
+/* SQLite (store.path) or PostgreSQL (store.url): exactly one, the URL a
+ * secret (never printed) that may come from the environment. */
+static void test_store_url_or_path(void **state)
+{
+    (void)state;
+    expect_error_with("store.url", "\"postgresql://hf@127.0.0.1/hf\"", "store.url",
+                      "cannot be used together with store.path");
+    cJSON *doc = fixture("minimal.json");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(doc, "store"), "path");
+    write_doc(doc);
+    expect_load_error("store.path", "missing (required)", NULL);
+    set_key(doc, "store.url", "\"mysql://x\"");
+    write_doc(doc);
+    expect_load_error("store.url", "must start with postgresql://", NULL);
+    setenv("HF_TEST_DB_URL", "postgresql://hf:pw-s3cret@db.example:5432/hf", 1);
+    set_key(doc, "store.url", "{\"env\": \"HF_TEST_DB_URL\"}");
+    write_doc(doc);
+    cJSON_Delete(doc);
+    struct config *c = load_ok(cfgpath);
+    assert_null(c->database);
+    assert_string_equal(config_store_location(c), "postgresql://hf:pw-s3cret@db.example:5432/hf");
+    char *printed = print_config(c);
+    assert_null(strstr(printed, "pw-s3cret"));
+    free(printed);
+    config_free(c);
+    unsetenv("HF_TEST_DB_URL");
 }
 
 /* ---- errors: windows ------------------------------------------------------- */
@@ -851,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_error_out_of_range),
         cmocka_unit_test(test_error_bad_duration),
         cmocka_unit_test(test_error_missing_required),
+        cmocka_unit_test(test_store_url_or_path),
         cmocka_unit_test(test_error_bad_window_span),
         cmocka_unit_test(test_error_overlapping_spans),
         cmocka_unit_test(test_error_bad_token_sha256),

@@ -7,6 +7,11 @@
  * Rows are checked through the store's API and, where the API has no
  * reader (customers, staff, attempts), through a second read-only SQLite
  * connection to the same file (WAL lets it read committed data).
+ *
+ * With HUIFANG_TEST_PG_URL=postgresql://... (tests/run_tests.sh starts a
+ * server with tests/pg_server.sh) the same tests run on PostgreSQL: each
+ * starts from an empty schema, the second connection is a libpq one, and
+ * the tests about SQLite files are replaced by their PostgreSQL analogues.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "log.h"
@@ -95,9 +101,45 @@ static int64_t add_message(struct fx *f, const char *channel, int64_t due)
     return id;
 }
 
+/* The PostgreSQL server under test, or NULL: SQLite files. */
+static const char *pg_url;
+
+/* Run @sql on PostgreSQL; the result's first row, first column in @out
+ * ("(null)" for NULL, "(none)" for no row). */
+static void pg_q(const char *sql, char *out, size_t n)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("%s: %s", pg_url, PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(c);
+        fail_msg("%s: %s", sql, msg);
+    }
+    if (st == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        snprintf(out, n, "%s", PQgetisnull(r, 0, 0) ? "(null)" : PQgetvalue(r, 0, 0));
+    else
+        snprintf(out, n, "(none)");
+    PQclear(r);
+    PQfinish(c);
+}
+
 /* Run @sql (one row, one column) on a separate connection. */
 static int64_t q_int(const char *path, const char *sql)
 {
+    if (pg_url) {
+        char v[64];
+        pg_q(sql, v, sizeof v);
+        if (strcmp(v, "(none)") == 0)
+            return INT64_MIN;
+        if (strcmp(v, "(null)") == 0)
+            return INT64_MIN + 1;
+        return strtoll(v, NULL, 10);
+    }
     sqlite3 *db;
     sqlite3_stmt *q;
     int64_t v = INT64_MIN;
@@ -114,6 +156,10 @@ static int64_t q_int(const char *path, const char *sql)
 /* Text result of @sql in @out ("(null)" for NULL, "(none)" for no row). */
 static void q_text(const char *path, const char *sql, char *out, size_t n)
 {
+    if (pg_url) {
+        pg_q(sql, out, n);
+        return;
+    }
     sqlite3 *db;
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -167,6 +213,11 @@ static int setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/hf.db", f->dir);
+    if (pg_url) { /* every test on an empty database */
+        char out[16];
+        pg_q("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public", out, sizeof out);
+        snprintf(f->path, sizeof f->path, "%s", pg_url);
+    }
     char err[512];
     f->s = store_open(f->path, 1, err, sizeof err);
     if (!f->s) {
@@ -197,6 +248,26 @@ static void test_open_creates_schema(void **state)
     struct fx *f = *state;
     int v = store_schema_version(f->s);
     assert_true(v >= 1);
+    if (pg_url) {
+        expect_int(f, "SELECT MAX(version) FROM schema_version", v);
+        expect_int(f, "SELECT COUNT(*) FROM schema_version", v);
+        static const char *const pg_tables[] = {"customers", "projects", "project_staff",
+                                                "triggers", "messages", "attempts", "surveys",
+                                                "answers", "tickets", "tasks"};
+        for (size_t i = 0; i < HF_ARRAY_LEN(pg_tables); i++) {
+            char sql[160];
+            snprintf(sql, sizeof sql,
+                     "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"
+                     " AND table_name = '%s'",
+                     pg_tables[i]);
+            expect_int(f, sql, 1);
+        }
+        /* the scheduler's partial index */
+        expect_text(f, "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_due'",
+                    "CREATE INDEX messages_due ON public.messages USING btree (next_attempt_at)"
+                    " WHERE (state = 'pending'::text)");
+        return;
+    }
     expect_int(f, "PRAGMA user_version", v);
     static const char *const tables[] = {"customers", "projects", "project_staff", "triggers",
                                          "messages", "attempts"};
@@ -218,7 +289,7 @@ static void test_reopen_keeps_data_without_remigrating(void **state)
     store_close(f->s);
     f->s = open_ok(f->path); /* re-running migration 1 would fail on CREATE TABLE */
     assert_int_equal(store_schema_version(f->s), v);
-    expect_int(f, "PRAGMA user_version", v);
+    expect_int(f, pg_url ? "SELECT COUNT(*) FROM schema_version" : "PRAGMA user_version", v);
     char hash[65], *resp = NULL;
     assert_int_equal(store_trigger_find(f->s, "erp-1", hash, &resp), HF_OK);
     free(resp);
@@ -232,10 +303,16 @@ static void test_open_refuses_newer_schema(void **state)
     struct fx *f = *state;
     store_close(f->s);
     f->s = NULL;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    if (pg_url) {
+        char out[16];
+        pg_q("INSERT INTO schema_version (version) VALUES (999)", out, sizeof out);
+    } else {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+    }
     char err[512] = "";
     struct store *s = store_open(f->path, 1, err, sizeof err);
     assert_null(s);
@@ -243,9 +320,26 @@ static void test_open_refuses_newer_schema(void **state)
     assert_non_null(strstr(err, "newer"));
 }
 
+/* PostgreSQL: a server that does not answer fails with the URL (its
+ * password hidden) and libpq's reason. */
+static void pg_open_unreachable_fails(void)
+{
+    char err[512] = "";
+    const char *url = "postgresql://huifang:s3cret@127.0.0.1:1/huifang?connect_timeout=2";
+    struct store *s = store_open(url, 1, err, sizeof err);
+    assert_null(s);
+    assert_non_null(strstr(err, "postgresql://huifang:***@127.0.0.1:1/huifang"));
+    assert_null(strstr(err, "s3cret"));
+    assert_non_null(strstr(err, "cannot open database"));
+}
+
 static void test_open_on_directory_fails(void **state)
 {
     struct fx *f = *state;
+    if (pg_url) {
+        pg_open_unreachable_fails();
+        return;
+    }
     char err[512] = "";
     struct store *s = store_open(f->dir, 1, err, sizeof err);
     if (s) {
@@ -259,6 +353,8 @@ static void test_open_on_directory_fails(void **state)
 static void test_open_unwritable_path_fails(void **state)
 {
     struct fx *f = *state;
+    if (pg_url)
+        skip(); /* SQLite files only */
     char path[256], err[512] = "";
     /* A directory that does not exist. */
     snprintf(path, sizeof path, "%s/no/such/dir/hf.db", f->dir);
@@ -277,6 +373,8 @@ static void test_open_unwritable_path_fails(void **state)
 static void test_open_not_a_database_fails(void **state)
 {
     struct fx *f = *state;
+    if (pg_url)
+        skip(); /* SQLite files only */
     char path[256], err[512] = "";
     snprintf(path, sizeof path, "%s/notes.txt", f->dir);
     FILE *fp = fopen(path, "wb");
@@ -336,7 +434,9 @@ static void test_trigger_duplicate_idem_key_fails(void **state)
 {
     struct fx *f = *state;
     int64_t id = -7;
-    assert_int_not_equal(insert_trigger(f->s, "erp-1", &id), HF_OK);
+    /* HF_ERR_CONFLICT: intake answers it as a replay (another instance
+     * stored the key first). */
+    assert_int_equal(insert_trigger(f->s, "erp-1", &id), HF_ERR_CONFLICT);
     assert_int_equal(id, -7); /* untouched on failure */
     expect_int(f, "SELECT COUNT(*) FROM triggers WHERE idem_key = 'erp-1'", 1);
     /* The connection is still usable afterwards. */
@@ -564,6 +664,121 @@ static void test_requeue_holds_sms_for_receipts(void **state)
     assert_int_equal(store_next_due(f->s), NOW - 10);
 }
 
+/* Several instances: a claim is its owner's while the owner's lease runs;
+ * once it ended (or with no owner named) it goes back to pending, SMS
+ * after their receipt grace as at start. */
+static void test_requeue_expired_only_after_the_lease(void **state)
+{
+    struct fx *f = *state;
+    int64_t a1 = add_message(f, "webhook", NOW - 10);
+    int64_t b1 = add_message(f, "webhook", NOW - 9);
+    int64_t b2 = add_message(f, "sms", NOW - 8);
+    struct message_row rows[4];
+    assert_int_equal(store_instance_heartbeat(f->s, "host-a:1:aa", NOW, NOW + 30), HF_OK);
+    assert_int_equal(store_instance_heartbeat(f->s, "host-b:2:bb", NOW, NOW + 5), HF_OK);
+    store_set_owner(f->s, "host-a:1:aa");
+    assert_int_equal(store_claim_due(f->s, NOW, 1, rows), 1);
+    assert_int_equal(rows[0].id, a1);
+    store_set_owner(f->s, "host-b:2:bb");
+    assert_int_equal(store_claim_due(f->s, NOW, 4, rows), 2);
+    expect_text(f, "SELECT claimed_by FROM messages ORDER BY id LIMIT 1", "host-a:1:aa");
+    /* Both leases run: nothing moves. */
+    assert_int_equal(store_requeue_expired(f->s, NOW + 5, NOW + 125), 0);
+    /* b renewed its lease once, then went silent. */
+    assert_int_equal(store_instance_heartbeat(f->s, "host-b:2:bb", NOW + 3, NOW + 8), HF_OK);
+    assert_int_equal(store_requeue_expired(f->s, NOW + 8, NOW + 128), 0);
+    assert_int_equal(store_requeue_expired(f->s, NOW + 9, NOW + 129), 2);
+    expect_state(f, a1, MSG_SENDING);
+    expect_state(f, b1, MSG_PENDING);
+    expect_state(f, b2, MSG_PENDING);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT next_attempt_at FROM messages WHERE id = %lld",
+             (long long)b2);
+    expect_int(f, sql, NOW + 129); /* the SMS waits for its receipt */
+    snprintf(sql, sizeof sql, "SELECT attempts FROM messages WHERE id = %lld", (long long)b1);
+    expect_int(f, sql, 1); /* the cut-short attempt counts */
+    expect_int(f, "SELECT COUNT(*) FROM messages WHERE claimed_by = 'host-b:2:bb'", 0);
+    /* A clean stop drops the lease: a's claim is claimable at once. */
+    assert_int_equal(store_instance_leave(f->s, "host-a:1:aa"), HF_OK);
+    assert_int_equal(store_requeue_expired(f->s, NOW + 10, 0), 1);
+    expect_state(f, a1, MSG_PENDING);
+    /* A claim that names no owner (made before leases existed) is expired. */
+    store_set_owner(f->s, "");
+    assert_int_equal(store_claim_due(f->s, NOW + 10, 1, rows), 1);
+    assert_int_equal(store_instance_heartbeat(f->s, "", NOW, NOW + 60), HF_OK);
+    expect_int(f, "SELECT COUNT(*) FROM instances", 2);
+}
+
+/* PostgreSQL: two connections claiming at the same time never get the same
+ * message; the cron lock has one holder, released with its connection. On
+ * SQLite (one instance) the claim is single-writer and the lock always
+ * ours. */
+static void test_two_instances_claim_apart_and_one_holds_the_cron_lock(void **state)
+{
+    struct fx *f = *state;
+    if (!pg_url) {
+        assert_int_equal(store_cron_leader(f->s), 1);
+        assert_int_equal(store_cron_leader(f->s), 1);
+        return;
+    }
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = add_message(f, "webhook", NOW - 10 + i);
+    struct store *other = open_ok(f->path);
+    struct message_row rows[4], orows[4];
+    store_set_owner(f->s, "one");
+    store_set_owner(other, "two");
+    /* "one" holds its claim open (not committed) while "two" claims. */
+    assert_int_equal(store_begin(f->s), HF_OK);
+    assert_int_equal(store_claim_due(f->s, NOW, 2, rows), 2);
+    assert_int_equal(store_claim_due(other, NOW, 4, orows), 1);
+    assert_int_equal(orows[0].id, ids[2]);
+    assert_int_equal(store_commit(f->s), HF_OK);
+    assert_int_equal(rows[0].id, ids[0]);
+    assert_int_equal(rows[1].id, ids[1]);
+    assert_int_equal(rows[0].attempts, 1);
+    assert_int_equal(store_claim_due(other, NOW, 4, orows), 0);
+    expect_int(f, "SELECT COUNT(*) FROM messages WHERE claimed_by = 'one'", 2);
+    expect_int(f, "SELECT COUNT(*) FROM messages WHERE claimed_by = 'two'", 1);
+
+    assert_int_equal(store_cron_leader(f->s), 1);
+    assert_int_equal(store_cron_leader(other), 0);
+    assert_int_equal(store_cron_leader(f->s), 1); /* asked again: still ours */
+    assert_int_equal(store_cron_leader(other), 0);
+    store_close(f->s); /* the holder's connection ends */
+    f->s = NULL;
+    /* The server ends the session a moment after the client left: the
+     * daemon asks every second; here every 10 ms for up to 5 s. */
+    int leader = 0;
+    for (int i = 0; i < 500 && (leader = store_cron_leader(other)) == 0; i++)
+        usleep(10000);
+    assert_int_equal(leader, 1);
+    f->s = other;
+    expect_int(f, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database ="
+                  " (SELECT oid FROM pg_database WHERE datname = current_database())", 1);
+}
+
+/* Merging a survey into today's carrier takes a pending one, or one this
+ * instance claimed; never one another instance is sending. */
+static void test_survey_merge_leaves_other_instances_claims(void **state)
+{
+    struct fx *f = *state;
+    int64_t carrier = add_message(f, "webhook", NOW - 20);
+    int64_t theirs = add_message(f, "webhook", NOW - 10);
+    int64_t pending = add_message(f, "webhook", NOW + 100);
+    struct message_row rows[4];
+    store_set_owner(f->s, "other:1:aa");
+    assert_int_equal(store_claim_due(f->s, NOW, 2, rows), 2); /* carrier and theirs */
+    store_set_owner(f->s, "this:2:bb");
+    assert_int_equal(store_survey_merge(f->s, theirs, carrier, NOW), HF_OK);
+    expect_state(f, theirs, MSG_SENDING);
+    assert_int_equal(store_survey_merge(f->s, pending, carrier, NOW), HF_OK);
+    expect_state(f, pending, "cancelled");
+    store_set_owner(f->s, "other:1:aa");
+    assert_int_equal(store_survey_merge(f->s, theirs, carrier, NOW), HF_OK);
+    expect_state(f, theirs, "cancelled");
+}
+
 static void test_attempt_finish_sent(void **state)
 {
     struct fx *f = *state;
@@ -585,7 +800,7 @@ static void test_attempt_finish_sent(void **state)
     expect_int(f, sql, 1);
     snprintf(sql, sizeof sql,
              "SELECT attempt || '|' || channel || '|' || started_ms || '|' || latency_ms || '|'"
-             " || http_status || '|' || code || '|' || provider_id || '|' || IFNULL(error, '-')"
+             " || http_status || '|' || code || '|' || provider_id || '|' || COALESCE(error, '-')"
              " FROM attempts WHERE message_id = %lld",
              (long long)id);
     char want[160];
@@ -638,7 +853,7 @@ static void test_attempt_finish_retry_later(void **state)
     assert_int_equal(rows[0].due_at, NOW - 1); /* the original due time is kept */
     char sql[320];
     snprintf(sql, sizeof sql,
-             "SELECT IFNULL(http_status, 'null') || '|' || code FROM attempts WHERE message_id = %lld",
+             "SELECT COALESCE(CAST(http_status AS TEXT), 'null') || '|' || code FROM attempts WHERE message_id = %lld",
              (long long)id);
     expect_text(f, sql, "null|timeout");
     finish(f, id, 2, MSG_SENT, 202, "http_202", "", NULL, NOW + 61);
@@ -830,9 +1045,90 @@ static void test_message_json_has_fields(void **state)
     assert_int_equal(store_message_json(f->s, 424242, &json), HF_ERR_NOTFOUND);
 }
 
+/* ---- provider tokens: one owner across instances -------------------------- */
+
+static void test_token_put_get_and_forced_time(void **state)
+{
+    struct fx *f = *state;
+    char tok[64];
+    int64_t exp = -1, forced = -1;
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced),
+                     HF_ERR_NOTFOUND);
+    /* A forced refresh recorded before any token: a row without one. */
+    assert_int_equal(store_token_forced(f->s, "wechat:wx1", NOW * 1000 + 123, NOW), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_string_equal(tok, "");
+    assert_int_equal(exp, 0);
+    assert_int_equal(forced, NOW * 1000 + 123);
+    /* Storing the token keeps the forced time; a new forced time replaces it. */
+    assert_int_equal(store_token_put(f->s, "wechat:wx1", "TOK-1", NOW + 7000, NOW), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_string_equal(tok, "TOK-1");
+    assert_int_equal(exp, NOW + 7000);
+    assert_int_equal(forced, NOW * 1000 + 123);
+    assert_int_equal(store_token_forced(f->s, "wechat:wx1", NOW * 1000 + 31000, NOW + 31), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, NULL), HF_OK);
+    assert_string_equal(tok, "TOK-1");
+    assert_int_equal(store_token_get(f->s, "wechat:wx1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_int_equal(forced, NOW * 1000 + 31000);
+    /* A token never forced reads 0; a buffer too small is not a token. */
+    assert_int_equal(store_token_put(f->s, "wecom:ww1", "TOK-2", NOW + 7000, NOW), HF_OK);
+    assert_int_equal(store_token_get(f->s, "wecom:ww1", tok, sizeof tok, &exp, &forced), HF_OK);
+    assert_int_equal(forced, 0);
+    assert_int_equal(store_token_get(f->s, "wecom:ww1", tok, 5, &exp, &forced), HF_ERR_NOTFOUND);
+}
+
+/* Two instances on one database (two store connections): on PostgreSQL
+ * one at a time holds a token's lock, whatever the transactions do, and
+ * the server frees it when the holder's connection ends (a crash). SQLite
+ * serves one instance: the lock is always granted. */
+static void test_token_lock_one_owner_at_a_time(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = open_ok(f->path);
+    assert_int_equal(store_token_lock(f->s, "wechat:wx1"), HF_OK);
+    if (!pg_url) {
+        assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_OK);
+        store_token_unlock(other, "wechat:wx1");
+        store_token_unlock(f->s, "wechat:wx1");
+        store_close(other);
+        return;
+    }
+    assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_ERR_CONFLICT);
+    /* Another token is another lock. */
+    assert_int_equal(store_token_lock(other, "wecom:ww1"), HF_OK);
+    assert_int_equal(store_token_lock(f->s, "wecom:ww1"), HF_ERR_CONFLICT);
+    /* A transaction rolled back does not release it. */
+    assert_int_equal(store_begin(f->s), HF_OK);
+    assert_int_equal(store_token_put(f->s, "wechat:wx1", "TOK-1", NOW + 7000, NOW), HF_OK);
+    store_rollback(f->s);
+    assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_ERR_CONFLICT);
+    /* Released: the other instance takes it. */
+    store_token_unlock(f->s, "wechat:wx1");
+    assert_int_equal(store_token_lock(other, "wechat:wx1"), HF_OK);
+    assert_int_equal(store_token_lock(f->s, "wechat:wx1"), HF_ERR_CONFLICT);
+    /* The holder dies (its connection ends): both locks are free again,
+     * once its server process has gone (it exits after the connection
+     * closes, hence the bounded wait). */
+    store_close(other);
+    int rc = HF_ERR_CONFLICT;
+    for (int i = 0; i < 500 && rc == HF_ERR_CONFLICT; i++) {
+        rc = store_token_lock(f->s, "wechat:wx1");
+        if (rc == HF_ERR_CONFLICT)
+            usleep(10000);
+    }
+    assert_int_equal(rc, HF_OK);
+    assert_int_equal(store_token_lock(f->s, "wecom:ww1"), HF_OK);
+    store_token_unlock(f->s, "wechat:wx1");
+    store_token_unlock(f->s, "wecom:ww1");
+}
+
 int main(void)
 {
     log_min_level = LOG_LVL_WARN; /* keep "applied migration" lines out of the output */
+    pg_url = getenv("HUIFANG_TEST_PG_URL");
+    if (pg_url && !*pg_url)
+        pg_url = NULL;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_open_creates_schema),
@@ -854,6 +1150,9 @@ int main(void)
         T(test_next_due),
         T(test_requeue_inflight_after_crash),
         T(test_requeue_holds_sms_for_receipts),
+        T(test_requeue_expired_only_after_the_lease),
+        T(test_two_instances_claim_apart_and_one_holds_the_cron_lock),
+        T(test_survey_merge_leaves_other_instances_claims),
         T(test_attempt_finish_sent),
         T(test_attempt_finish_failed),
         T(test_attempt_finish_retry_later),
@@ -862,6 +1161,8 @@ int main(void)
         T(test_rollback_discards_transaction),
         T(test_message_counts_and_due_count),
         T(test_message_json_has_fields),
+        T(test_token_put_get_and_forced_time),
+        T(test_token_lock_one_owner_at_a_time),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,9 @@
  *  DELETE /_mock/faults            drop every queued fault
  *  GET    /_mock/requests          JSON array of the recorded lines
  *  GET    /_mock/stats             counters (received/accepted/...)
+ *  GET    /_mock/token_fetches     every access-token fetch: [{"path","force",
+ *                                  "start_ms","end_ms"}] on the mock's monotonic
+ *                                  clock (end_ms 0 while still being answered)
  *  POST   /_mock/reset             forget records, dedup keys, counters, ids
  *  anything else                   404 {"error":"not found"}
  *
@@ -95,6 +98,7 @@ static void handle_faults_get(struct mock *m, struct mock_req *r, struct mock_re
 static void handle_faults_delete(struct mock *m, struct mock_req *r, struct mock_resp *out);
 static void handle_requests(struct mock *m, struct mock_req *r, struct mock_resp *out);
 static void handle_stats(struct mock *m, struct mock_req *r, struct mock_resp *out);
+static void handle_token_fetches(struct mock *m, struct mock_req *r, struct mock_resp *out);
 static void handle_reset(struct mock *m, struct mock_req *r, struct mock_resp *out);
 
 /* The route table. First row whose path and method match wins. To add a
@@ -107,6 +111,7 @@ static const struct mock_route mock_routes[] = {
     { "DELETE", "/_mock/faults",   MOCK_MATCH_EXACT, 0, handle_faults_delete },
     { "GET",    "/_mock/requests", MOCK_MATCH_EXACT, 0, handle_requests },
     { "GET",    "/_mock/stats",    MOCK_MATCH_EXACT, 0, handle_stats },
+    { "GET",    "/_mock/token_fetches", MOCK_MATCH_EXACT, 0, handle_token_fetches },
     { "POST",   "/_mock/reset",    MOCK_MATCH_EXACT, 0, handle_reset },
     { NULL, NULL, 0, 0, NULL },
 };
@@ -318,6 +323,8 @@ static void records_reset(struct mock *m)
         free(m->seen[i].key);
     free(m->seen); m->seen = NULL;
     m->nseen = m->capseen = 0;
+    free(m->token_fetches); m->token_fetches = NULL;
+    m->ntoken_fetches = m->captoken_fetches = 0;
     int in_flight = m->stats.token_in_flight; /* requests still running keep counting */
     memset(&m->stats, 0, sizeof m->stats);
     m->stats.token_in_flight = in_flight;
@@ -823,6 +830,56 @@ static void handle_stats(struct mock *m, struct mock_req *r, struct mock_resp *o
                           (unsigned long long)s.token_requests, s.token_max_in_flight);
 }
 
+/* GET /_mock/token_fetches. */
+static void handle_token_fetches(struct mock *m, struct mock_req *r, struct mock_resp *out)
+{
+    (void)r;
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "[");
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->ntoken_fetches; i++) {
+        const struct mock_token_fetch *f = &m->token_fetches[i];
+        buf_printf(&b, "%s{\"path\":\"%s\",\"force\":%s,\"start_ms\":%lld,\"end_ms\":%lld}",
+                   i ? "," : "", f->path, f->force ? "true" : "false", (long long)f->start_ms,
+                   (long long)f->end_ms);
+    }
+    pthread_mutex_unlock(&m->lock);
+    buf_puts(&b, "]");
+    out->status = 200;
+    out->body = buf_steal(&b);
+}
+
+/* Log the start of a token fetch (call with m->lock held); its id. */
+static uint64_t token_fetch_begin(struct mock *m, const struct mock_req *r)
+{
+    if (m->ntoken_fetches == m->captoken_fetches) {
+        m->captoken_fetches = m->captoken_fetches ? m->captoken_fetches * 2 : 16;
+        m->token_fetches = xrealloc(m->token_fetches,
+                                    m->captoken_fetches * sizeof *m->token_fetches);
+    }
+    struct mock_token_fetch *f = &m->token_fetches[m->ntoken_fetches++];
+    memset(f, 0, sizeof *f);
+    f->id = ++m->token_fetch_serial;
+    snprintf(f->path, sizeof f->path, "%s", r->path);
+    f->start_ms = clock_mono_ms();
+    /* The only body that matters here: a stable_token force_refresh. */
+    cJSON *body = r->body.len ? mock_json_parse_exact(r->body.data, r->body.len) : NULL;
+    f->force = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "force_refresh"));
+    cJSON_Delete(body);
+    return f->id;
+}
+
+/* Log the end of token fetch @id (call with m->lock held); gone after a reset. */
+static void token_fetch_end(struct mock *m, uint64_t id)
+{
+    for (size_t i = m->ntoken_fetches; i-- > 0;)
+        if (m->token_fetches[i].id == id) {
+            m->token_fetches[i].end_ms = clock_mono_ms();
+            return;
+        }
+}
+
 /* POST /_mock/reset: forget records, dedup keys, counters and ids (the
  * next accepted request is mock-1 again). The record file keeps its lines
  * and the fault queue is untouched (DELETE /_mock/faults clears it). */
@@ -1071,11 +1128,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* Access-token fetches are counted with how many run at once, so a
      * test can check that the daemon never has two refreshes in flight. */
     int is_token = (r->route->flags & MOCK_ROUTE_PROVIDER) && is_token_path(r->path);
+    uint64_t fetch_id = 0;
     if (is_token) {
         pthread_mutex_lock(&m->lock);
         m->stats.token_requests++;
         if (++m->stats.token_in_flight > m->stats.token_max_in_flight)
             m->stats.token_max_in_flight = m->stats.token_in_flight;
+        fetch_id = token_fetch_begin(m, r);
         pthread_mutex_unlock(&m->lock);
     }
     if (!(r->route->flags & MOCK_ROUTE_PROVIDER) || !provider_faults(m, r, &out))
@@ -1083,6 +1142,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (is_token) {
         pthread_mutex_lock(&m->lock);
         m->stats.token_in_flight--;
+        token_fetch_end(m, fetch_id);
         pthread_mutex_unlock(&m->lock);
     }
     return send_resp(r, &out);

@@ -79,6 +79,17 @@ struct mock_stats {
     int token_max_in_flight;        /* the most at once since the start or reset */
 };
 
+/* One access-token fetch as the mock saw it (GET /_mock/token_fetches),
+ * on the mock's monotonic clock: a test checks that no two overlap and
+ * how far apart the forced refreshes are. */
+struct mock_token_fetch {
+    uint64_t id;          /* serial, to find it again when it ends */
+    char path[40];        /* /wechat/cgi-bin/stable_token, /wecom/cgi-bin/gettoken, ... */
+    int force;            /* stable_token with "force_refresh": true */
+    int64_t start_ms;     /* clock_mono_ms() when its body was in */
+    int64_t end_ms;       /* when its answer was ready; 0 while being answered */
+};
+
 /* The whole process state. One instance lives in main(); MHD hands it back
  * to every callback as its closure. Fields above `lock` are written before
  * the daemon starts and only read afterwards; fields below it are guarded
@@ -99,6 +110,9 @@ struct mock {
     size_t nseen, capseen;
     struct mock_fault *faults;    /* queue head (next to consume) */
     struct mock_stats stats;      /* counters for /_mock/stats */
+    struct mock_token_fetch *token_fetches; /* every token fetch since the start or reset */
+    size_t ntoken_fetches, captoken_fetches;
+    uint64_t token_fetch_serial;
     cJSON *config;                /* provider settings: --config FILE, POST /_mock/config */
     atomic_int pushes;            /* receipt pushes still running (mock_push_json) */
     uint64_t rng;                 /* xorshift state for probabilistic faults (fixed seed) */

@@ -54,6 +54,12 @@
  * Control
  *   POST /_mock/wechat/expire_tokens  every WeChat and WeCom token expires now
  *                                     (42001 on the next send) -> {"expired": n}
+ *   POST /_mock/wechat/refuse_tokens  every valid WeChat stable token is refused
+ *                                     by sends from now on (40001), while
+ *                                     stable_token in normal mode keeps returning
+ *                                     it: a token the platform revoked (leaked),
+ *                                     which only a force_refresh replaces
+ *                                     -> {"refused": n}
  *   GET  /_mock/wechat/stats          {"wechat_token_requests","wechat_force_refreshes",
  *                                      "wecom_token_requests","tokens_valid",
  *                                      "wechat_delivered","wecom_delivered"}
@@ -95,6 +101,7 @@ struct wx_token {
     enum tok_kind kind;
     int64_t expires_ms;   /* clock_now_ms() after which it answers 42001 */
     int revoked;          /* invalidated by a forced refresh: 40001 */
+    int refused;          /* refuse_tokens: 40001 on sends, still handed out */
 };
 
 /* The same JSON sent to WeCom before: when its duplicate window began. */
@@ -211,6 +218,7 @@ static struct wx_token *tok_issue(enum tok_kind kind, int64_t now_ms, int64_t tt
     t->kind = kind;
     t->expires_ms = now_ms + ttl;
     t->revoked = 0;
+    t->refused = 0;
     return t;
 }
 
@@ -239,7 +247,8 @@ static enum tok_state tok_check(const struct mock_req *r, int wecom)
         const struct wx_token *t = &wx.toks[i];
         if ((t->kind == TOK_WECOM) != !!wecom || strcmp(t->value, v) != 0)
             continue;
-        st = t->revoked ? TOK_REVOKED : now_ms >= t->expires_ms ? TOK_EXPIRED : TOK_OK;
+        st = t->revoked || t->refused ? TOK_REVOKED
+             : now_ms >= t->expires_ms ? TOK_EXPIRED : TOK_OK;
         break;
     }
     pthread_mutex_unlock(&wx.lock);
@@ -659,6 +668,25 @@ static void handle_expire_tokens(struct mock *m, struct mock_req *r, struct mock
     out->body = xasprintf("{\"expired\":%zu}", n);
 }
 
+/* POST /_mock/wechat/refuse_tokens: sends refuse the valid stable tokens. */
+static void handle_refuse_tokens(struct mock *m, struct mock_req *r, struct mock_resp *out)
+{
+    (void)m;
+    (void)r;
+    int64_t now_ms = clock_now_ms();
+    size_t n = 0;
+    pthread_mutex_lock(&wx.lock);
+    for (size_t i = 0; i < wx.ntoks; i++)
+        if (wx.toks[i].kind == TOK_STABLE && tok_valid(&wx.toks[i], now_ms) &&
+            !wx.toks[i].refused) {
+            wx.toks[i].refused = 1;
+            n++;
+        }
+    pthread_mutex_unlock(&wx.lock);
+    out->status = 200;
+    out->body = xasprintf("{\"refused\":%zu}", n);
+}
+
 /* GET /_mock/wechat/stats */
 static void handle_wx_stats(struct mock *m, struct mock_req *r, struct mock_resp *out)
 {
@@ -708,6 +736,7 @@ static const struct mock_route wechat_routes[] = {
     { "POST", "/wechat/cgi-bin/message/template/send", MOCK_MATCH_EXACT, MOCK_ROUTE_PROVIDER,
       handle_wechat_send },
     { "POST", "/_mock/wechat/expire_tokens", MOCK_MATCH_EXACT, 0, handle_expire_tokens },
+    { "POST", "/_mock/wechat/refuse_tokens", MOCK_MATCH_EXACT, 0, handle_refuse_tokens },
     { "GET",  "/_mock/wechat/stats", MOCK_MATCH_EXACT, 0, handle_wx_stats },
     { NULL, NULL, 0, 0, NULL },
 };
