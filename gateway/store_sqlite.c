@@ -259,6 +259,12 @@ static const char *const migrations[] = {
      * force_refresh was last asked for, by any instance (wall-clock ms),
      * so that forced refreshes stay 30 s apart cluster-wide. */
     ("ALTER TABLE provider_tokens ADD COLUMN forced_ms INTEGER;"),
+
+    /* 10: a receipt that overtook its send's answer (Tencent's push names
+     * only the SerialNo that answer carries) waits with its reference and
+     * settles the message when that answer is stored (store_attempt_finish). */
+    ("ALTER TABLE receipts ADD COLUMN ref TEXT;"
+    "CREATE INDEX receipts_unmatched ON receipts(ref) WHERE message_id IS NULL;"),
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -301,6 +307,8 @@ enum stmt_id {
     ST_MESSAGE_BY_PROVIDER_ID,
     ST_MESSAGE_STATE,
     ST_RECEIPT_APPLY,
+    ST_RECEIPT_WAITING,
+    ST_RECEIPT_ADOPT,
     ST_SURVEY_CREATE,
     ST_SURVEY_GET,
     ST_SURVEY_OPEN_BY_MOBILE,
@@ -433,7 +441,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " forced_ms = excluded.forced_ms",
     [ST_RECEIPT_INSERT] =
         "INSERT OR IGNORE INTO receipts (provider, dedup_key, message_id, delivered, code, detail,"
-        " received_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        " received_at, ref) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [ST_MESSAGE_BY_PROVIDER_ID] =
         "SELECT id FROM messages WHERE provider_id = ?1 AND channel = ?2 ORDER BY id DESC LIMIT 1",
     [ST_MESSAGE_STATE] = "SELECT state FROM messages WHERE id = ?1 AND channel = ?2",
@@ -444,6 +452,10 @@ static const char *const stmt_sql[ST__COUNT] = {
         "UPDATE messages SET state = ?2, last_code = ?3, last_error = ?4, updated_at = ?5,"
         " provider_id = COALESCE(?6, provider_id)"
         " WHERE id = ?1 AND state IN ('sent', 'pending', 'sending')",
+    /* The oldest receipt that matched no message and names @ref. */
+    [ST_RECEIPT_WAITING] = "SELECT id, delivered, code, detail FROM receipts"
+                           " WHERE ref = ?1 AND message_id IS NULL ORDER BY id LIMIT 1",
+    [ST_RECEIPT_ADOPT] = "UPDATE receipts SET message_id = ?2 WHERE id = ?1",
     [ST_SURVEY_CREATE] =
         "INSERT INTO surveys (message_id, survey, trigger_id, customer_id, project_id, milestone,"
         " mobile, openid, created_at, expires_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -1235,6 +1247,43 @@ int store_attempt_finish(struct store *s, const struct attempt_rec *a, const cha
     bind_text(q, 5, a->error);
     bind_text(q, 6, a->provider_id && *a->provider_id ? a->provider_id : NULL);
     sqlite3_bind_int64(q, 7, now);
+    if ((rc = exec_stmt(s, q)) != HF_OK)
+        return rc;
+    if (strcmp(state, MSG_SENT) != 0 || !a->provider_id || !*a->provider_id)
+        return HF_OK;
+    /* Its receipt may have come first: Tencent's push names only the
+     * SerialNo this answer carried, and the push can overtake the commit.
+     * Such a receipt was kept unmatched; it settles the message now. */
+    q = stmt(s, ST_RECEIPT_WAITING);
+    bind_text(q, 1, a->provider_id);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(q);
+        return HF_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        LOG_ERR("store", "waiting receipts: %s", sqlite3_errmsg(s->db));
+        sqlite3_reset(q);
+        return HF_ERR_DB;
+    }
+    int64_t rid = sqlite3_column_int64(q, 0);
+    int delivered = sqlite3_column_int(q, 1);
+    char code[64], detail[256];
+    col_copy(q, 2, code, sizeof code);
+    col_copy(q, 3, detail, sizeof detail);
+    sqlite3_reset(q);
+    q = stmt(s, ST_RECEIPT_ADOPT);
+    sqlite3_bind_int64(q, 1, rid);
+    sqlite3_bind_int64(q, 2, a->message_id);
+    if ((rc = exec_stmt(s, q)) != HF_OK)
+        return rc;
+    q = stmt(s, ST_RECEIPT_APPLY);
+    sqlite3_bind_int64(q, 1, a->message_id);
+    bind_text(q, 2, delivered ? MSG_DELIVERED : MSG_FAILED);
+    bind_text(q, 3, code[0] ? code : NULL);
+    bind_text(q, 4, delivered || !detail[0] ? NULL : detail);
+    sqlite3_bind_int64(q, 5, now);
+    bind_text(q, 6, NULL);
     return exec_stmt(s, q);
 }
 
@@ -1423,6 +1472,7 @@ int store_receipt_apply(struct store *s, const struct receipt_rec *r, int64_t no
     bind_text(q, 5, r->code);
     bind_text(q, 6, r->detail);
     sqlite3_bind_int64(q, 7, now);
+    bind_text(q, 8, r->ref);
     int rc = exec_stmt(s, q);
     if (rc != HF_OK)
         return rc;

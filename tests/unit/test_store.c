@@ -664,6 +664,42 @@ static void test_requeue_holds_sms_for_receipts(void **state)
     assert_int_equal(store_next_due(f->s), NOW - 10);
 }
 
+/* Tencent's receipt names only the SerialNo the send's answer carries; a
+ * push that overtakes the commit of that answer matches no message and is
+ * kept. When the answer is stored, the waiting receipt settles the message
+ * (and a repeat of the push changes nothing). */
+static void test_receipt_before_the_answer_settles_it_later(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_message(f, "sms", NOW - 10);
+    int64_t other = add_message(f, "sms", NOW - 9);
+    struct message_row rows[4];
+    assert_int_equal(store_claim_due(f->s, NOW, 4, rows), 2);
+    struct receipt_rec r = {.provider = "tencent", .dedup_key = "k1", .message_id = -1,
+                            .delivered = 0, .code = "MK:0001", .detail = "用户关机",
+                            .ref = "2019:538884*98"};
+    int applied = 1;
+    assert_int_equal(store_receipt_apply(f->s, &r, NOW, &applied), HF_OK);
+    assert_int_equal(applied, 0);
+    expect_state(f, id, MSG_SENDING);
+    /* another SMS's answer does not take it */
+    finish(f, other, 1, MSG_SENT, 200, "Ok", "2019:000000*01", NULL, NOW);
+    expect_state(f, other, MSG_SENT);
+    finish(f, id, 1, MSG_SENT, 200, "Ok", "2019:538884*98", NULL, NOW);
+    expect_state(f, id, MSG_FAILED);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT last_code FROM messages WHERE id = %lld", (long long)id);
+    expect_text(f, sql, "MK:0001");
+    expect_int(f, "SELECT COUNT(*) FROM receipts WHERE message_id IS NULL", 0);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM receipts WHERE message_id = %lld",
+             (long long)id);
+    expect_int(f, sql, 1);
+    /* the same push again: stored once, the message stays as it is */
+    assert_int_equal(store_receipt_apply(f->s, &r, NOW, &applied), HF_OK);
+    assert_int_equal(applied, 0);
+    expect_int(f, "SELECT COUNT(*) FROM receipts", 1);
+}
+
 /* Several instances: a claim is its owner's while the owner's lease runs;
  * once it ended (or with no owner named) it goes back to pending, SMS
  * after their receipt grace as at start. */
@@ -1150,6 +1186,7 @@ int main(void)
         T(test_next_due),
         T(test_requeue_inflight_after_crash),
         T(test_requeue_holds_sms_for_receipts),
+        T(test_receipt_before_the_answer_settles_it_later),
         T(test_requeue_expired_only_after_the_lease),
         T(test_two_instances_claim_apart_and_one_holds_the_cron_lock),
         T(test_survey_merge_leaves_other_instances_claims),
