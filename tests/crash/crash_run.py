@@ -631,6 +631,10 @@ class Run:
             "repeats_without_cut_attempt": len(not_cut),
             "recovered_in_flight": self.recovered,
             "status_pulls": self.pulls,
+            # SMS the provider took whose receipt never settled them (a push
+            # lost while huifangd was down is not repeated by the mock)
+            "sms_left_sent": sum(1 for r in msgs.values()
+                                 if r["channel"] == "sms" and r["state"] == "sent"),
             "sends_early": early, "sends_outside_window": outside,
             "orphans": orphans,
             "receipts_checked": len(receipt_rows), "surveys_checked": len(survey_rows),
