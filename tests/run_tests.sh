@@ -1,22 +1,109 @@
 #!/usr/bin/env bash
 # Run every test: each cmocka unit binary in its own process under a
-# timeout, then the end-to-end suite against the real daemon (after
-# `npm ci` in tests/browser when its lock file changed: the browser test).
+# timeout, then the end-to-end suite against the real daemon in parallel
+# shards (after `npm ci` in tests/browser when its lock file changed: the
+# browser test). Ends with the line "N passed, M failed".
+#   tests/run_tests.sh [--e2e-only]   --e2e-only: skip the unit binaries
+#                                     (`make valgrind`)
 #   BUILD=build                  where the binaries are
 #   TEST_TIMEOUT_MULTIPLIER=1    stretch timeouts (sanitizer builds)
+#   E2E_JOBS=3                   e2e shards run at once (1: one process)
 #   CI=true                      the browser test must run (no skipping)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 MULT=${TEST_TIMEOUT_MULTIPLIER:-1}
 export BUILD TEST_TIMEOUT_MULTIPLIER=$MULT
+units=1
+case "${1:-}" in
+  --e2e-only) units=0 ;;
+  "") ;;
+  *) echo "usage: tests/run_tests.sh [--e2e-only]" >&2; exit 2 ;;
+esac
 
 passed=0
 failed=0
 failed_names=()
 
+# ---- the end-to-end suite, in parallel shards ------------------------------
+# The e2e tests mostly wait (timers, polls, provider timeouts), so they run in
+# E2E_JOBS shards at once, each its own `python3 -m unittest` process from
+# the repository root. Every test starts its own daemons and mocks on port 0
+# in its own temp directory, so shards share nothing.
+E2E_JOBS=${E2E_JOBS:-3}
+E2E_WEIGHTS=tests/e2e/weights
+
+# e2e_plan JOBS MODULE...: "shard module" lines. Modules go longest first (by
+# their seconds in $E2E_WEIGHTS, 5 when not listed; ties by name) to the
+# shard with the least seconds so far, so the split is stable and balanced.
+e2e_plan() {
+  local jobs=$1; shift
+  printf '%s\n' "$@" |
+    awk -v jobs="$jobs" -v wfile="$E2E_WEIGHTS" '
+      BEGIN { while ((getline l < wfile) > 0) { split(l, f, " ");
+                if (f[1] !~ /^#/ && f[1] != "") w[f[1]] = f[2] + 0 } }
+      { print ($1 in w ? w[$1] : 5), $1 }' |
+    sort -k1,1nr -k2,2 |
+    awk -v jobs="$jobs" '
+      { best = 0; for (s = 1; s < jobs; s++) if (load[s] < load[best]) best = s
+        load[best] += $1; print best, $2 }'
+}
+
+# run_e2e LABEL MODULE...: run these e2e modules in E2E_JOBS shards with the
+# caller's environment (e.g. `HUIFANG_TEST_PG=1 run_e2e e2e-postgresql ...`),
+# each shard under the suite's timeout. Adds the tests run to passed/failed
+# ("Ran N" minus failures, errors and skips, as unittest counts them); a shard
+# that failed gets its whole output printed and LABEL-<shard> in failed_names.
+run_e2e() {
+  local label=$1; shift
+  local jobs=$E2E_JOBS dir plan i mods rc ran bad skipped t0
+  [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/hf-e2e.XXXXXX")
+  plan=$(e2e_plan "$jobs" "$@")
+  local pids=()
+  for ((i = 0; i < jobs; i++)); do
+    mods=$(awk -v s="$i" '$1 == s { print $2 }' <<<"$plan")
+    [ -n "$mods" ] || continue
+    printf '%s\n' $mods >"$dir/$i.mods"
+    (
+      t0=$SECONDS
+      # shellcheck disable=SC2086 # one word per module
+      PYTHONPATH="$PWD/tests/e2e${PYTHONPATH:+:$PYTHONPATH}" \
+        timeout $((600 * MULT)) python3 -m unittest -v $mods >"$dir/$i.log" 2>&1
+      echo $? >"$dir/$i.rc"
+      echo $((SECONDS - t0)) >"$dir/$i.secs"
+    ) &
+    pids+=($!)
+  done
+  [ ${#pids[@]} -gt 0 ] && wait "${pids[@]}"
+  for ((i = 0; i < jobs; i++)); do
+    [ -f "$dir/$i.mods" ] || continue
+    rc=$(cat "$dir/$i.rc" 2>/dev/null || echo 1)
+    ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$dir/$i.log" | tail -1)
+    # "FAILED (failures=1, errors=2, skipped=1)": failures + errors.
+    bad=$(sed -n 's/^FAILED (\(.*\))/\1/p' "$dir/$i.log" | tr ',' '\n' |
+          awk -F= '$1 ~ /failures|errors/ {s += $2} END {print s + 0}')
+    skipped=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9]*\).*/\2/p' "$dir/$i.log" | tail -1)
+    ran=${ran:-0}
+    bad=${bad:-0}
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    passed=$((passed + ran - bad - ${skipped:-0}))
+    failed=$((failed + bad))
+    mods=$(tr '\n' ' ' <"$dir/$i.mods")
+    if [ "$rc" -ne 0 ]; then
+      cat "$dir/$i.log"
+      failed_names+=("$label-$((i + 1))")
+      echo "FAIL $label shard $((i + 1))/$jobs (exit $rc after $(cat "$dir/$i.secs" 2>/dev/null) s: ${mods% })"
+    else
+      grep -E ' \.\.\. |^ +artifact: ' "$dir/$i.log" | sed 's/^/     /'
+      echo "ok   $label shard $((i + 1))/$jobs ($ran in $(cat "$dir/$i.secs") s: ${mods% })"
+    fi
+  done
+  rm -rf "$dir"
+}
+
 for t in "$BUILD"/tests/test_*; do
-  [ -x "$t" ] || continue
+  [ $units -eq 1 ] && [ -x "$t" ] || continue
   name=$(basename "$t")
   out=$(timeout $((60 * MULT)) "$t" 2>&1)
   rc=$?
@@ -65,28 +152,13 @@ if [ -f "$bdir/package-lock.json" ] &&
   fi
 fi
 
-e2e_log=$(mktemp)
-timeout $((600 * MULT)) python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v >"$e2e_log" 2>&1
-rc=$?
-ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$e2e_log" | tail -1)
-# "FAILED (failures=1, errors=2, skipped=1)": failures + errors.
-bad=$(sed -n 's/^FAILED (\(.*\))/\1/p' "$e2e_log" | tr ',' '\n' |
-      awk -F= '$1 ~ /failures|errors/ {s += $2} END {print s + 0}')
-ran=${ran:-0}
-bad=${bad:-0}
-if [ $rc -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
-skipped=$(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$e2e_log" | tail -1)
-passed=$((passed + ran - bad - ${skipped:-0}))
-failed=$((failed + bad))
-if [ $rc -ne 0 ]; then
-  cat "$e2e_log"
-  failed_names+=("e2e")
-  echo "FAIL e2e"
-else
-  grep -E ' \.\.\. |^ +artifact: ' "$e2e_log" | sed 's/^/     /'
-  echo "ok   e2e ($ran)"
-fi
-rm -f "$e2e_log"
+# ---- the end-to-end suite: every tests/e2e/test_*.py module ----------------
+e2e_modules=()
+for f in tests/e2e/test_*.py; do
+  m=${f##*/}
+  e2e_modules+=("${m%.py}")
+done
+run_e2e e2e "${e2e_modules[@]}"
 
 echo
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
