@@ -7,7 +7,7 @@
 #                                     (`make valgrind`)
 #   BUILD=build                  where the binaries are
 #   TEST_TIMEOUT_MULTIPLIER=1    stretch timeouts (sanitizer builds)
-#   E2E_JOBS=3                   e2e shards run at once (1: one process)
+#   E2E_JOBS=3                   e2e shards run at once (1: one module at a time)
 #   CI=true                      the browser test must run (no skipping)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,79 +26,85 @@ failed=0
 failed_names=()
 
 # ---- the end-to-end suite, in parallel shards ------------------------------
-# The e2e tests mostly wait (timers, polls, provider timeouts), so they run in
-# E2E_JOBS shards at once, each its own `python3 -m unittest` process from
-# the repository root. Every test starts its own daemons and mocks on port 0
+# The e2e tests mostly wait (timers, polls, provider timeouts), so E2E_JOBS
+# shards run at once. Every test starts its own daemons and mocks on port 0
 # in its own temp directory, so shards share nothing.
 E2E_JOBS=${E2E_JOBS:-3}
 E2E_WEIGHTS=tests/e2e/weights
 
-# e2e_plan JOBS MODULE...: "shard module" lines. Modules go longest first (by
-# their seconds in $E2E_WEIGHTS, 5 when not listed; ties by name) to the
-# shard with the least seconds so far, so the split is stable and balanced.
-e2e_plan() {
-  local jobs=$1; shift
+# e2e_order MODULE...: the modules longest first, by their seconds in
+# $E2E_WEIGHTS (5 when not listed; ties by name).
+e2e_order() {
   printf '%s\n' "$@" |
-    awk -v jobs="$jobs" -v wfile="$E2E_WEIGHTS" '
+    awk -v wfile="$E2E_WEIGHTS" '
       BEGIN { while ((getline l < wfile) > 0) { split(l, f, " ");
                 if (f[1] !~ /^#/ && f[1] != "") w[f[1]] = f[2] + 0 } }
       { print ($1 in w ? w[$1] : 5), $1 }' |
-    sort -k1,1nr -k2,2 |
-    awk -v jobs="$jobs" '
-      { best = 0; for (s = 1; s < jobs; s++) if (load[s] < load[best]) best = s
-        load[best] += $1; print best, $2 }'
+    sort -k1,1nr -k2,2 | awk '{ print $2 }'
+}
+
+# e2e_shard DIR N: shard N takes the next module off DIR/queue until it is
+# empty; each module runs as its own `python3 -m unittest` process, from the
+# repository root, under the suite's timeout. Leaves DIR/<module>.log, .rc
+# and .shard ("N seconds").
+e2e_shard() {
+  local dir=$1 n=$2 m t0
+  while m=$(flock "$dir/lock" sh -c \
+              'm=$(head -n 1 "$1") && [ -n "$m" ] && sed -i 1d "$1" && echo "$m"' \
+              sh "$dir/queue"); do
+    t0=$SECONDS
+    PYTHONPATH="$PWD/tests/e2e${PYTHONPATH:+:$PYTHONPATH}" \
+      timeout $((600 * MULT)) python3 -m unittest -v "$m" >"$dir/$m.log" 2>&1
+    echo $? >"$dir/$m.rc"
+    echo "$n $((SECONDS - t0))" >"$dir/$m.shard"
+  done
 }
 
 # run_e2e LABEL MODULE...: run these e2e modules in E2E_JOBS shards with the
-# caller's environment (e.g. `HUIFANG_TEST_PG=1 run_e2e e2e-postgresql ...`),
-# each shard under the suite's timeout. Adds the tests run to passed/failed
-# ("Ran N" minus failures, errors and skips, as unittest counts them); a shard
-# that failed gets its whole output printed and LABEL-<shard> in failed_names.
+# caller's environment (e.g. `HUIFANG_TEST_PG=1 run_e2e e2e-postgresql ...`).
+# The shards take the modules from one queue, longest first, so a shard held
+# up (valgrind, a busy machine) just takes fewer. Adds each module's tests to
+# passed/failed ("Ran N" minus failures, errors and skips, as unittest counts
+# them); a failed module's whole output is printed and LABEL:module goes to
+# failed_names.
 run_e2e() {
   local label=$1; shift
-  local jobs=$E2E_JOBS dir plan i mods rc ran bad skipped t0
+  local jobs=$E2E_JOBS dir i m rc ran bad skipped n secs t0=$SECONDS total=0
+  local pids=()
   [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
   dir=$(mktemp -d "${TMPDIR:-/tmp}/hf-e2e.XXXXXX")
-  plan=$(e2e_plan "$jobs" "$@")
-  local pids=()
-  for ((i = 0; i < jobs; i++)); do
-    mods=$(awk -v s="$i" '$1 == s { print $2 }' <<<"$plan")
-    [ -n "$mods" ] || continue
-    printf '%s\n' $mods >"$dir/$i.mods"
-    (
-      t0=$SECONDS
-      # shellcheck disable=SC2086 # one word per module
-      PYTHONPATH="$PWD/tests/e2e${PYTHONPATH:+:$PYTHONPATH}" \
-        timeout $((600 * MULT)) python3 -m unittest -v $mods >"$dir/$i.log" 2>&1
-      echo $? >"$dir/$i.rc"
-      echo $((SECONDS - t0)) >"$dir/$i.secs"
-    ) &
+  e2e_order "$@" >"$dir/queue"
+  : >"$dir/lock"
+  for ((i = 1; i <= jobs; i++)); do
+    e2e_shard "$dir" "$i" &
     pids+=($!)
   done
-  [ ${#pids[@]} -gt 0 ] && wait "${pids[@]}"
-  for ((i = 0; i < jobs; i++)); do
-    [ -f "$dir/$i.mods" ] || continue
-    rc=$(cat "$dir/$i.rc" 2>/dev/null || echo 1)
-    ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$dir/$i.log" | tail -1)
+  wait "${pids[@]}"
+  for m in "$@"; do
+    rc=$(cat "$dir/$m.rc" 2>/dev/null || echo 1)
+    ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$dir/$m.log" 2>/dev/null | tail -1)
     # "FAILED (failures=1, errors=2, skipped=1)": failures + errors.
-    bad=$(sed -n 's/^FAILED (\(.*\))/\1/p' "$dir/$i.log" | tr ',' '\n' |
+    bad=$(sed -n 's/^FAILED (\(.*\))/\1/p' "$dir/$m.log" 2>/dev/null | tr ',' '\n' |
           awk -F= '$1 ~ /failures|errors/ {s += $2} END {print s + 0}')
-    skipped=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9]*\).*/\2/p' "$dir/$i.log" | tail -1)
+    skipped=$(sed -n 's/^\(OK\|FAILED\) (.*skipped=\([0-9]*\).*/\2/p' "$dir/$m.log" 2>/dev/null |
+              tail -1)
     ran=${ran:-0}
     bad=${bad:-0}
     if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
     passed=$((passed + ran - bad - ${skipped:-0}))
     failed=$((failed + bad))
-    mods=$(tr '\n' ' ' <"$dir/$i.mods")
+    total=$((total + ran))
+    read -r n secs <"$dir/$m.shard" 2>/dev/null || { n=?; secs=?; }
     if [ "$rc" -ne 0 ]; then
-      cat "$dir/$i.log"
-      failed_names+=("$label-$((i + 1))")
-      echo "FAIL $label shard $((i + 1))/$jobs (exit $rc after $(cat "$dir/$i.secs" 2>/dev/null) s: ${mods% })"
+      cat "$dir/$m.log" 2>/dev/null
+      failed_names+=("$label:$m")
+      echo "FAIL $label $m (exit $rc after $secs s in shard $n)"
     else
-      grep -E ' \.\.\. |^ +artifact: ' "$dir/$i.log" | sed 's/^/     /'
-      echo "ok   $label shard $((i + 1))/$jobs ($ran in $(cat "$dir/$i.secs") s: ${mods% })"
+      grep -E ' \.\.\. |^ +artifact: ' "$dir/$m.log" | sed 's/^/     /'
+      echo "ok   $label $m ($ran in $secs s, shard $n)"
     fi
   done
+  echo "     $label: $total tests in $((SECONDS - t0)) s, $jobs shards"
   rm -rf "$dir"
 }
 
