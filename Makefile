@@ -6,7 +6,8 @@
 #   make test     install missing packages, build, run every test (unit + end-to-end)
 #   make asan     the same suite built with -fsanitize=address,undefined
 #   make fuzz     build the libFuzzer harnesses (tests/fuzz/) with clang into build/fuzz
-#   make fuzz-run run each harness for FUZZ_SECONDS (default 30) on its seed corpus;
+#   make fuzz-run run each harness for FUZZ_SECONDS (default 30) on its seed corpus,
+#                 FUZZ_JOBS at a time (default: one per core);
 #                 fails on any crash, leak or UB (tests/fuzz/run.sh)
 #   make lint     clang -Werror build of the whole tree and cppcheck over the sources
 #   make valgrind the end-to-end suite with every huifangd under valgrind memcheck
@@ -22,6 +23,8 @@
 #   SAN=1         sanitizer build (address + undefined behaviour)
 #   PREFIX=/usr/local DESTDIR=   install locations
 #   TEST_TIMEOUT_MULTIPLIER=n    stretch per-test timeouts (asan sets 3)
+#   E2E_JOBS=n    end-to-end test shards run at once by tests/run_tests.sh
+#                 (test, asan, valgrind; default 3)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -219,7 +222,7 @@ VALGRIND_SLOW ?= 10
 valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@HUIFANG_VALGRIND=1 TEST_TIMEOUT_MULTIPLIER=$(VALGRIND_SLOW) BUILD=$(BUILD) \
-	  python3 -m unittest discover -s tests/e2e -p 'test_*.py'
+	  tests/run_tests.sh --e2e-only
 
 run: deps
 	@$(MAKE) --no-print-directory all

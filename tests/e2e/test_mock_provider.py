@@ -24,7 +24,10 @@ import tempfile
 import time
 import unittest
 
-BUILD = os.environ.get("BUILD", "build")
+# BUILD is relative to the repository root (as in harness.py), whatever the
+# current directory: `cd tests/e2e && python3 -m unittest test_mock_provider`.
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(REPO, os.environ.get("BUILD", "build"))
 MOCK = os.path.join(BUILD, "mock_provider")
 SLOW = float(os.environ.get("TEST_TIMEOUT_MULTIPLIER", "1"))
 READY_TIMEOUT_S = 5.0 * SLOW
