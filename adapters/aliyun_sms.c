@@ -375,8 +375,10 @@ static void aliyun_sms_parse(const struct config *cfg, const struct out_msg *m,
     }
     cJSON *j = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
     const cJSON *code = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "Code") : NULL;
-    if (!cJSON_IsString(code) || !code->valuestring[0]) {
-        /* No Aliyun answer: judge the HTTP status alone. */
+    if (!cJSON_IsString(code) || !code->valuestring[0] || !ascii_printable(code->valuestring) ||
+        strlen(code->valuestring) >= sizeof res->code) {
+        /* No Aliyun answer (its codes are short ASCII names such as
+         * isv.BUSINESS_LIMIT_CONTROL): judge the HTTP status alone. */
         if (!adapter_classify_http(resp, res)) {
             res->outcome = SEND_RETRY;
             snprintf(res->code, sizeof res->code, "bad_response");

@@ -477,8 +477,8 @@ static void tencent_sms_status_parse(const struct config *cfg, const struct stat
         n++;
         const char *ctx = json_str(st, "SessionContext");
         const char *status = json_str(st, "ReportStatus");
-        if (!ctx || strcmp(ctx, want) != 0 || !status)
-            continue;
+        if (!ctx || strcmp(ctx, want) != 0 || !status || !status[0])
+            continue; /* not ours, or no report to settle it with */
         /* One send of this message, reported: it settles the message, as
          * its status callback would have. */
         int ok = strcmp(status, "SUCCESS") == 0;

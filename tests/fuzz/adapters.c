@@ -70,6 +70,13 @@ static int terminated(const char *s, size_t n)
     return memchr(s, '\0', n) != NULL;
 }
 
+/* 1 when @out shows a configured secret the provider's answer (@body) did
+ * not itself carry: an answer's own text may be quoted, ours may not. */
+static int leaks_secret(const char *out, const char *body, size_t len)
+{
+    return strstr(out, SECRET) && !memmem(body, len, SECRET, strlen(SECRET));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const long statuses[] = {200, 200, 200, 200, 400, 403, 429, 500, 502, 503, 0, 302};
@@ -91,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = a->token_parse(cfg, &resp, token, sizeof token, &exp, &retryable, err, sizeof err);
         if (rc == 0 && (!terminated(token, sizeof token) || exp < 1))
             abort();
-        if (rc != 0 && (!err[0] || (retryable != 0 && retryable != 1) || strstr(err, SECRET)))
+        if (rc != 0 && (!err[0] || (retryable != 0 && retryable != 1) ||
+                        leaks_secret(err, body, len)))
             abort();
     } else if ((data[2] & 1) && a->status_parse) {
         struct status_query q = {.id = 42, .recipient = recipient, .since = 1763990000,
@@ -103,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             !terminated(res.provider_id, sizeof res.provider_id) ||
             !terminated(res.request_id, sizeof res.request_id) ||
             !terminated(res.detail, sizeof res.detail) ||
-            (res.outcome != STATUS_NONE && !res.code[0]) || strstr(res.detail, SECRET))
+            (res.outcome != STATUS_NONE && !res.code[0]) || leaks_secret(res.detail, body, len))
             abort();
     } else {
         struct out_msg m = {.id = 42, .kind = "survey", .milestone = "completion",
@@ -123,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A send request never carries the secret (it signs, or uses the
          * access token), so a provider cannot echo it: only text we made
          * could hold it. The token request does carry it (checked above). */
-        if (strstr(res.detail, SECRET) && !memmem(body, len, SECRET, strlen(SECRET)))
+        if (leaks_secret(res.detail, body, len))
             abort();
     }
     free(body);

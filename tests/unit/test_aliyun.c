@@ -794,6 +794,12 @@ static const struct row rows[] = {
     {"HTTP 200 empty", 0, 200, NULL, 0, SEND_RETRY, "bad_response", "", 0},
     {"HTTP 200 no Code", 0, 200, "{\"Message\":\"OK\"}", 0, SEND_RETRY, "bad_response", "", 0},
     {"HTTP 200 array", 0, 200, "[]", 0, SEND_RETRY, "bad_response", "", 0},
+    /* found by the adapters fuzzer: a Code of bytes that are no Aliyun code
+     * was cut to "" and stored as the message's code */
+    {"HTTP 500 unreadable Code", 0, 500, "{\"Code\":\"x\x97\x97\x97\"}", 0, SEND_RETRY,
+     "http_500", "", 0},
+    {"HTTP 200 Code with a space", 0, 200, "{\"Code\":\"O K\"}", 0, SEND_RETRY, "bad_response",
+     "", 0},
     {"transport error", 1, 0, NULL, 0, SEND_RETRY, "transport", "", 0},
     {"timeout", 2, 0, NULL, 0, SEND_RETRY, "timeout", "", 0},
 };

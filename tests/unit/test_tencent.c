@@ -907,6 +907,9 @@ static const struct pull_case pull_cases[] = {
     {"ours without a ReportStatus", 0, 0, 200,
      "{\"Response\":{\"PullSmsSendStatusSet\":[{\"SessionContext\":\"hf-42\"}],\"RequestId\":\"r\"}}",
      STATUS_NONE, "", "", "no status of this message among 1", "r"},
+    {"ours with an empty ReportStatus (found by the adapters fuzzer)", 0, 0, 200,
+     SET(ENTRY("\"hf-42\"", "5000:1", "", "x")),
+     STATUS_NONE, "", "", "no status of this message among 1", "r-1"},
     {"whole-request error", 0, 0, 200,
      "{\"Response\":{\"Error\":{\"Code\":\"AuthFailure.SignatureFailure\",\"Message\":\"bad "
      "sig\"},\"RequestId\":\"r-3\"}}",
